@@ -1,0 +1,104 @@
+"""p-orbital angular-momentum matrices, the eight observables and the incident states.
+
+Basis |m=+1>, |m=0>, |m=-1> (paper Eq. 2, PHYSICS.md §2). All matrices are dimensionless
+(hbar = 1). Everything here is a NumPy constant: it is folded into compiled code at trace time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SQRT2 = np.sqrt(2.0)
+
+LX = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=complex) / SQRT2
+LY = np.array([[0, 1, 0], [-1, 0, 1], [0, -1, 0]], dtype=complex) / (SQRT2 * 1j)
+LZ = np.diag([1.0, 0.0, -1.0]).astype(complex)
+IDENTITY = np.eye(3, dtype=complex)
+
+#: Magnetic quantum number of each basis state; R(phi) = exp(-i phi L_z) = diag(exp(-i m phi)).
+M_QUANTUM = np.array([1, 0, -1])
+
+
+def _anti(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a @ b + b @ a
+
+
+#: The eight observables of PHYSICS.md §5, by public name.
+OPERATORS: dict[str, np.ndarray] = {
+    "Lx": LX,
+    "Ly": LY,
+    "Lz": LZ,
+    "Lxy": _anti(LX, LY) / 2,
+    "Lyz": _anti(LY, LZ) / 2,
+    "Lzx": _anti(LZ, LX) / 2,
+    "Lx2-y2": (LX @ LX - LY @ LY) / 2,
+    "Lz2": (3 * LZ @ LZ - (LX @ LX + LY @ LY + LZ @ LZ)) / 2,
+}
+OPERATOR_NAMES: tuple[str, ...] = tuple(OPERATORS)
+DIPOLES = ("Lx", "Ly", "Lz")
+QUADRUPOLES = ("Lxy", "Lyz", "Lzx", "Lx2-y2", "Lz2")
+
+#: Incident dipole states with <L_i|L_j|L_i> = delta_ij (paper below Eq. 2).
+INCIDENT_STATES: dict[str, np.ndarray] = {
+    "x": np.array([0.5, 1 / SQRT2, 0.5], dtype=complex),
+    "y": np.array([0.5, 1j / SQRT2, -0.5], dtype=complex),
+    "z": np.array([1.0, 0.0, 0.0], dtype=complex),
+}
+
+
+def check_operator_name(name: str) -> str:
+    """Return ``name`` if it is one of :data:`OPERATOR_NAMES`, else raise ``ValueError``."""
+    if not isinstance(name, str) or name not in OPERATORS:
+        raise ValueError(f"operator must be one of {', '.join(OPERATOR_NAMES)}; got {name!r}")
+    return name
+
+
+def incident_vector(incident: str | np.ndarray | list | tuple) -> np.ndarray:
+    """Normalised incident orbital state as a complex 3-vector (host side, before jit).
+
+    Args:
+        incident: ``"x"``, ``"y"``, ``"z"`` for |L_x>, |L_y>, |L_z>, or any nonzero, finite
+            3-vector of amplitudes on |+1>, |0>, |-1> (normalised here to unit norm so that
+            every injection carries one electron per incident channel).
+
+    Returns:
+        complex array, shape (3,), unit norm.
+
+    Raises:
+        ValueError: unknown name, wrong shape, non-finite or zero vector.
+    """
+    if isinstance(incident, str):
+        key = incident.lower().removeprefix("l")
+        if key not in INCIDENT_STATES:
+            raise ValueError(
+                "incident must be 'x', 'y', 'z' or a nonzero 3-vector of amplitudes on "
+                f"|+1>, |0>, |-1>; got {incident!r}"
+            )
+        return INCIDENT_STATES[key].copy()
+    try:
+        vec = np.asarray(incident, dtype=complex)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"incident must be 'x', 'y', 'z' or a 3-vector; got {incident!r}") from err
+    if vec.shape != (3,):
+        raise ValueError(f"incident must be a 3-vector (shape (3,)); got shape {vec.shape}")
+    if not np.all(np.isfinite(vec)):
+        raise ValueError(f"incident must have finite entries; got {vec}")
+    norm = np.linalg.norm(vec)
+    if norm == 0.0:
+        raise ValueError("incident must be a nonzero 3-vector; got the zero vector")
+    return vec / norm
+
+
+def angular_bands(op: np.ndarray) -> np.ndarray:
+    """Split a 3x3 operator into its angular-harmonic bands.
+
+    Under R(phi) = exp(-i phi L_z), R^H O R = sum_d O^(d) exp(i d phi) with O^(d) the part of O
+    on the d-th diagonal (d = m - m' = -2..2). Returns an array of shape (5, 3, 3) indexed by
+    d + 2. This is what makes the phi average exact (PHYSICS.md §6).
+    """
+    out = np.zeros((5, 3, 3), dtype=complex)
+    for i in range(3):
+        for j in range(3):
+            d = int(M_QUANTUM[i] - M_QUANTUM[j])
+            out[d + 2, i, j] = op[i, j]
+    return out

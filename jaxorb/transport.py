@@ -1,0 +1,245 @@
+"""Interface quantities: conversion efficiencies, orbital memory loss and mean torque
+(PHYSICS.md §7-§8, paper Eqs. 9 and 11).
+
+Every public function validates on the host, then calls a jitted core. Parameter fields may be
+arrays: they are broadcast against each other and the core is vmapped over the points. The
+functions are differentiable in U, r and alpha (the kappa nodes move with the branch points, so
+the derivative is that of the integral, not of a fixed-grid sum).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import profiles, quadrature
+from .operators import DIPOLES, LX, LY, LZ, OPERATOR_NAMES, QUADRUPOLES, incident_vector
+from .params import Params, check_real, validate_count, validate_params
+
+_DIPOLE_INDEX = np.array([OPERATOR_NAMES.index(d) for d in DIPOLES])
+
+
+# ---------------------------------------------------------------------------------------------
+# Host-side helpers
+
+
+def injected_dipole(incident, dipole=None) -> np.ndarray:
+    """Unit 3-vector n of the injected dipole n . L, whose currents define eta, delta and c.
+
+    For ``"x"``, ``"y"``, ``"z"`` it is that axis. For a general state it is the direction of
+    <in|L|in> unless ``dipole`` (a 3-vector or ``"x"``/``"y"``/``"z"``) is given.
+    """
+    if dipole is None and isinstance(incident, str):
+        dipole = incident.lower().removeprefix("l")
+    if dipole is None:
+        vec = incident_vector(incident)
+        n = np.array([np.vdot(vec, op @ vec).real for op in (LX, LY, LZ)])
+        if np.linalg.norm(n) < 1e-12:
+            raise ValueError(
+                "the incident state carries no orbital dipole <L>; pass dipole='x', 'y', 'z' or a "
+                "3-vector to say whose current normalises the result"
+            )
+    elif isinstance(dipole, str):
+        axes = {"x": 0, "y": 1, "z": 2}
+        if dipole not in axes:
+            raise ValueError(f"dipole must be 'x', 'y', 'z' or a real 3-vector; got {dipole!r}")
+        n = np.eye(3)[axes[dipole]]
+    else:
+        n = np.asarray(dipole, dtype=float)
+        if n.shape != (3,) or not np.all(np.isfinite(n)) or np.linalg.norm(n) == 0:
+            raise ValueError(f"dipole must be a nonzero, finite real 3-vector; got {dipole!r}")
+    return n / np.linalg.norm(n)
+
+
+def _check_quadrupole(name: str) -> int:
+    if name not in QUADRUPOLES:
+        raise ValueError(f"quadrupole must be one of {', '.join(QUADRUPOLES)}; got {name!r}")
+    return OPERATOR_NAMES.index(name)
+
+
+def _broadcast_call(core, p: Params, *args):
+    """Call ``core(U, r, alpha, *args)`` on broadcast parameter arrays (vmapped if not scalar)."""
+    U, r, alpha = jnp.broadcast_arrays(*(jnp.asarray(x) for x in p))
+    if U.ndim == 0:
+        return core(U, r, alpha, *args)
+    flat = jax.vmap(lambda a, b, c: core(a, b, c, *args))(U.ravel(), r.ravel(), alpha.ravel())
+    return jax.tree_util.tree_map(lambda x: x.reshape(U.shape + x.shape[1:]), flat)
+
+
+# ---------------------------------------------------------------------------------------------
+# Jitted cores: scalar parameters in, arrays of the eight observables out
+
+
+@functools.partial(jax.jit, static_argnames=("n",))
+def surface_currents(U, r, alpha, rho_in, n: int = quadrature.DEFAULT_NODES):
+    """Fermi-averaged currents of all eight observables at the interface.
+
+    Returns:
+        dict: ``right`` J_R(0), ``left`` J_L(0) (incident + reflected), ``inf`` J_R(z -> inf),
+        each shape (..., 8), public units.
+    """
+    ex = profiles.expansion(U, r, alpha, rho_in, OPERATOR_NAMES, n)
+    return {
+        "right": profiles.at_surface(ex.current),
+        "left": ex.current_left,
+        "inf": profiles.at_infinity(ex.current, ex.exponent),
+    }
+
+
+def _efficiency_core(U, r, alpha, rho_in, ndip, iq, n):
+    cur = surface_currents(U, r, alpha, rho_in, n)
+    return cur["right"][iq] / jnp.dot(cur["left"][_DIPOLE_INDEX], ndip)
+
+
+def _ratio_core(U, r, alpha, rho_in, ndip, n):
+    cur = surface_currents(U, r, alpha, rho_in, n)
+    return jnp.dot(cur["left"][_DIPOLE_INDEX], ndip) / jnp.dot(cur["right"][_DIPOLE_INDEX], ndip)
+
+
+@functools.partial(jax.jit, static_argnames=("n",))
+def _mean_torque_core(U, r, alpha, rho_in, ndip, thickness, n):
+    ex = profiles.expansion(U, r, alpha, rho_in, DIPOLES, n)
+    j0 = profiles.at_surface(ex.current)
+    far = jnp.where(
+        jnp.isinf(thickness),
+        profiles.at_infinity(ex.current, ex.exponent),
+        profiles.evaluate(ex.current, ex.exponent, jnp.where(jnp.isinf(thickness), 0.0, thickness)[None])[..., 0],
+    )
+    return jnp.dot(far - j0, ndip)
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory loss: cosh(delta) + p delta sinh(delta) = ratio, differentiable by the implicit function
+# theorem
+
+
+def _memory_equation(delta, p):
+    return jnp.cosh(delta) + p * delta * jnp.sinh(delta)
+
+
+@jax.custom_jvp
+def solve_memory_loss(ratio, p):
+    """delta >= 0 with cosh(delta) + p delta sinh(delta) = ratio (paper Eq. 9); NaN if ratio < 1.
+
+    g(delta) = cosh + p delta sinh is increasing and convex on delta >= 0 with g(0) = 1, and
+    g >= cosh, so Newton from delta_0 = acosh(ratio) (an upper bound) decreases monotonically to
+    the root. The derivative comes from the implicit function theorem,
+    d delta = (d ratio - dg/dp dp) / g'(delta): no iteration is differentiated. At delta = 0
+    (ratio = 1, where delta(ratio) has a square-root kink) the tangent is set to 0.
+    """
+    valid = ratio >= 1.0
+    x = jnp.where(valid, ratio, 1.0)
+    d0 = jnp.arccosh(x)
+
+    def step(_, d):
+        g = _memory_equation(d, p) - x
+        dg = (1.0 + p) * jnp.sinh(d) + p * d * jnp.cosh(d)
+        safe = dg > 0
+        return jnp.where(safe, d - g / jnp.where(safe, dg, 1.0), d)
+
+    d = jax.lax.fori_loop(0, 60, step, d0)
+    return jnp.where(valid, jnp.maximum(d, 0.0), jnp.nan)
+
+
+@solve_memory_loss.defjvp
+def _solve_memory_loss_jvp(primals, tangents):
+    ratio, p = primals
+    dratio, dp = tangents
+    d = solve_memory_loss(ratio, p)
+    dg = (1.0 + p) * jnp.sinh(d) + p * d * jnp.cosh(d)
+    dgdp = d * jnp.sinh(d)
+    ok = dg > 0
+    tangent = jnp.where(ok, (dratio - dgdp * dp) / jnp.where(ok, dg, 1.0), 0.0)
+    return d, jnp.where(jnp.isnan(d), jnp.nan, tangent)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def _prepare(p, incident, nodes, dipole=None):
+    validate_params(p)
+    rho_in = jnp.asarray(profiles.density_matrix(incident))
+    ndip = jnp.asarray(injected_dipole(incident, dipole))
+    return rho_in, ndip, validate_count("nodes", nodes, 2)
+
+
+def efficiency(p: Params, incident="x", quadrupole: str = "Lyz", *, dipole=None, nodes: int = quadrature.DEFAULT_NODES):
+    """Interfacial conversion efficiency eta_Q^j = Q_R(0) / J_L(0) (PHYSICS.md §8).
+
+    Q_R(0): Fermi-averaged current of quadrupole Q in the right layer at z = 0; J_L(0): that of
+    the injected dipole n . L in the left layer (incident + reflected). Dimensionless; invariant
+    under the normalisation of the incident state.
+
+    Args:
+        p: :class:`Params`; fields may be arrays (broadcast, result has their shape).
+        incident: ``"x"``, ``"y"``, ``"z"`` or a 3-vector.
+        quadrupole: one of Lxy Lyz Lzx Lx2-y2 Lz2.
+        dipole: the injected dipole's axis for a general incident vector (default: <L>).
+        nodes: kappa nodes per segment (24: ~1e-10).
+
+    Returns:
+        eta, shape of the broadcast parameters.
+    """
+    iq = _check_quadrupole(quadrupole)
+    rho_in, ndip, n = _prepare(p, incident, nodes, dipole)
+    return _broadcast_call(_efficiency_core, p, rho_in, ndip, iq, n)
+
+
+def current_ratio(p: Params, incident="z", *, dipole=None, nodes: int = quadrature.DEFAULT_NODES):
+    """J_L(0) / J_R(0) of the injected dipole: the left side of paper Eq. 9."""
+    rho_in, ndip, n = _prepare(p, incident, nodes, dipole)
+    return _broadcast_call(_ratio_core, p, rho_in, ndip, n)
+
+
+def memory_loss(p: Params, incident="z", transparency=2.0, *, dipole=None, nodes: int = quadrature.DEFAULT_NODES):
+    """Orbital memory loss delta from J_L(0)/J_R(0) = cosh(delta) + p delta sinh(delta) (Eq. 9).
+
+    Args:
+        p: :class:`Params` (arrays broadcast).
+        incident: injected state.
+        transparency: p = rho_R l_R / AR_I > 0 (the paper's typical value is 2).
+
+    Returns:
+        delta >= 0. Where J_L(0)/J_R(0) < 1 no real delta exists (the interface would have to
+        add dipole current) and the result is NaN, never clipped; :func:`current_ratio` gives
+        the ratio itself (e.g. |L_x> at U = r = 0.5, alpha = 0: 0.991).
+    """
+    tr = check_real("transparency", transparency, "transparency > 0 (p = rho_R l_R / AR_I)")
+    if tr is not None and np.any(tr <= 0):
+        raise ValueError(f"transparency must satisfy transparency > 0 (p = rho_R l_R / AR_I); got {transparency!r}")
+    ratio = current_ratio(p, incident, dipole=dipole, nodes=nodes)
+    return solve_memory_loss(ratio, jnp.asarray(transparency, dtype=jnp.result_type(float)))
+
+
+def mean_torque(p: Params, incident="z", thickness=None, *, dipole=None, nodes: int | None = None):
+    """Mean-torque coefficient c of the injected dipole (PHYSICS.md §7).
+
+    c = J(inf) - J(0), the paper's definition (tau_bar = c hbar^2 / (k_F D m)), or with
+    ``thickness=D`` the finite-layer form c(D) = J(D) - J(0) = int_0^D tau dz. The two differ
+    because z -> inf and r -> 0 do not commute: c(D) -> 0 as r -> 0, c(inf) does not.
+
+    Args:
+        p: :class:`Params` (arrays broadcast).
+        incident: injected state.
+        thickness: None for z -> infinity, or D >= 0 in 1/k_F.
+        nodes: kappa nodes per segment; default :func:`jaxorb.nodes_for_depth` of D (24 for D
+            = inf, where only non-oscillating terms remain).
+
+    Returns:
+        c in hbar * hbar k_F / m (dimensionless in the units of PHYSICS.md §1).
+    """
+    if thickness is None:
+        d = np.inf
+    else:
+        arr = check_real("thickness", thickness, "thickness D >= 0 in 1/k_F")
+        if arr is not None and (arr.ndim != 0 or arr < 0):
+            raise ValueError(f"thickness must be a scalar D >= 0 in 1/k_F; got {thickness!r}")
+        d = float(arr) if arr is not None else thickness
+    if nodes is None:
+        nodes = profiles.nodes_for_depth(0.0 if not np.isfinite(d) else d)
+    rho_in, ndip, n = _prepare(p, incident, nodes, dipole)
+    return _broadcast_call(_mean_torque_core, p, rho_in, ndip, jnp.asarray(d, dtype=jnp.result_type(float)), n)
