@@ -1,0 +1,126 @@
+"""Named scalar quantities of (U, r, alpha[, z]) for sweeps, optimisation and benchmarks.
+
+Names (``j`` is the injection x, y or z; ``O`` an observable name):
+
+* ``eta_<Q>_<j>``: conversion efficiency Q_R(0)/J_L(0), Q in xy yz zx x2-y2 z2 (e.g. ``eta_yz_x``).
+* ``ratio_<j>``: J_L(0)/J_R(0) of the injected dipole (left side of paper Eq. 9).
+* ``delta_<j>``: orbital memory loss from Eq. 9 with transparency p (default 2); NaN where the
+  ratio is below 1.
+* ``c_<j>``: mean-torque coefficient J(inf) - J(0); ``cD_<j>``: J(z) - J(0), z = thickness D.
+* ``density_<O>_<j>``, ``current_<O>_<j>``, ``torque_<O>_<j>``: Fermi averages at depth z.
+
+:func:`get` returns a :class:`Quantity` whose ``fn(U, r, alpha, z)`` is a pure, jittable,
+differentiable scalar function (scalar inputs; vmap it for grids).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from . import profiles, quadrature, transport
+from .operators import DIPOLES, OPERATOR_NAMES
+
+
+class Quantity(NamedTuple):
+    """A named scalar of the parameters.
+
+    Attributes:
+        name: its public name.
+        fn: ``fn(U, r, alpha, z)`` -> scalar (z ignored unless ``uses_z``).
+        unit: unit string (PHYSICS.md §1).
+        description: one line for plots and metadata.
+        uses_z: whether the value depends on the depth z (then nodes must cover max z).
+    """
+
+    name: str
+    fn: Callable
+    unit: str
+    description: str
+    uses_z: bool
+
+
+_QUAD = {"xy": "Lxy", "yz": "Lyz", "zx": "Lzx", "x2-y2": "Lx2-y2", "z2": "Lz2"}
+_PATTERN = re.compile(
+    r"^(eta_(?P<q>xy|yz|zx|x2-y2|z2)|ratio|delta|c|cD|(?P<kind>density|current|torque)_(?P<op>L[a-z0-9-]+))_(?P<j>[xyz])$"
+)
+
+NAMES_HELP = (
+    "eta_<xy|yz|zx|x2-y2|z2>_<x|y|z>, ratio_<j>, delta_<j>, c_<j>, cD_<j> (z = thickness), "
+    "density_<O>_<j>, current_<O>_<j>, torque_<O>_<j> (O in " + " ".join(OPERATOR_NAMES) + ")"
+)
+
+
+def _consts(j: str):
+    rho = jnp.asarray(profiles.density_matrix(j))
+    ndip = jnp.asarray(transport.injected_dipole(j))
+    return rho, ndip
+
+
+@functools.cache
+def get(name: str, n: int = quadrature.DEFAULT_NODES, transparency: float = 2.0) -> Quantity:
+    """Look up a quantity by name; ``n`` is the (static) number of kappa nodes per segment.
+
+    Raises:
+        ValueError: unknown name (the message lists the patterns).
+    """
+    m = _PATTERN.match(name) if isinstance(name, str) else None
+    if m is None or (m.group("op") and m.group("op") not in OPERATOR_NAMES):
+        raise ValueError(f"unknown quantity {name!r}; known patterns: {NAMES_HELP}")
+    j = m.group("j")
+    rho, ndip = _consts(j)
+
+    if m.group("q"):
+        iq = OPERATOR_NAMES.index(_QUAD[m.group("q")])
+
+        def fn(U, r, alpha, z=0.0):
+            return transport._efficiency_core(U, r, alpha, rho, ndip, iq, n)
+
+        return Quantity(name, fn, "1", f"conversion efficiency eta_{m.group('q')}^{j}", False)
+    head = name.split("_")[0]
+    if head == "ratio":
+
+        def fn(U, r, alpha, z=0.0):
+            return transport._ratio_core(U, r, alpha, rho, ndip, n)
+
+        return Quantity(name, fn, "1", f"J_L(0)/J_R(0) for |L_{j}>", False)
+    if head == "delta":
+
+        def fn(U, r, alpha, z=0.0):
+            ratio = transport._ratio_core(U, r, alpha, rho, ndip, n)
+            return transport.solve_memory_loss(ratio, jnp.asarray(transparency, dtype=jnp.result_type(float)))
+
+        return Quantity(name, fn, "1", f"orbital memory loss delta for |L_{j}> (p = {transparency})", False)
+    if head in ("c", "cD"):
+        finite = head == "cD"
+
+        def fn(U, r, alpha, z=0.0):
+            d = jnp.asarray(z, dtype=jnp.result_type(float)) if finite else jnp.asarray(np.inf)
+            return transport._mean_torque_core(U, r, alpha, rho, ndip, d, n)
+
+        desc = "c(D) = J(D) - J(0), D = z" if finite else "c = J(inf) - J(0)"
+        return Quantity(
+            name, fn, "1 (tau_bar = c hbar^2/(k_F D m))", f"mean-torque coefficient {desc} for |L_{j}>", finite
+        )
+    kind, op = m.group("kind"), OPERATOR_NAMES.index(m.group("op"))
+    names = (OPERATOR_NAMES[op],)
+
+    def fn(U, r, alpha, z=0.0):
+        ex = profiles.expansion(U, r, alpha, rho, names, n)
+        zz = jnp.reshape(jnp.asarray(z, dtype=jnp.result_type(float)), (1,))
+        if kind == "density":
+            return profiles.evaluate(ex.density, ex.exponent, zz)[0, 0]
+        if kind == "current":
+            return profiles.evaluate(ex.current, ex.exponent, zz)[0, 0]
+        return profiles.derivative(ex.current, ex.exponent, zz)[0, 0]
+
+    unit = {"density": "hbar", "current": "hbar * hbar k_F / m", "torque": "hbar * hbar k_F^2 / m"}[kind]
+    return Quantity(name, fn, unit, f"{kind} of {m.group('op')} for |L_{j}> at depth z", True)
+
+
+__all__ = ["DIPOLES", "NAMES_HELP", "Quantity", "get"]
