@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import bands
-from .operators import LX, LY, LZ
+from .operators import LX, LY, LZ, const
 
 _LZ2 = np.diag(np.diag(LZ @ LZ).real)  # diag(1, 0, 1)
 
@@ -37,11 +37,11 @@ def local_operators(kx, ky, r):
     kx = jnp.asarray(kx)[..., None, None]
     ky = jnp.asarray(ky)[..., None, None]
     r = jnp.asarray(r)[..., None, None]
-    lx, ly, lz = jnp.asarray(LX), jnp.asarray(LY), jnp.asarray(LZ)
+    lx, ly, lz = const(LX), const(LY), const(LZ)
     a = kx * lx + ky * ly
     m = a @ lz + lz @ a
     k = lx * ky - ly * kx
-    c = jnp.eye(3) + r * jnp.asarray(_LZ2)
+    c = jnp.eye(3) + r * const(_LZ2)
     return a, m, k, c + 0j
 
 

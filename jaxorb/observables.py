@@ -17,7 +17,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .operators import LX, LZ, OPERATORS, angular_bands
+from .operators import LX, LZ, OPERATORS, angular_bands, const
 
 _LZ2 = LZ @ LZ
 _MHAT = LX @ LZ + LZ @ LX  # M = kappa * {L_x, L_z} at phi = 0
@@ -64,7 +64,8 @@ def torque_lz_commutator(psi, dpsi, a, m, r):
     tau = (1/2) { -i r psi^H [L_z, A^2] psi + r Im(psi^H G psi') },  G = -i [L_z, M].
     The first term alone is the paper's Eq. 11 (:func:`torque_lz_a2`).
     """
-    g = -1j * (LZ @ m - m @ LZ)
+    lz = const(LZ)
+    g = -1j * (lz @ m - m @ lz)
     kz_part = r * jnp.einsum("...i,...ij,...j->...", jnp.conj(psi), g, dpsi).imag
     return torque_lz_a2(psi, a, r) + 0.5 * kz_part
 
@@ -75,7 +76,8 @@ def torque_lz_a2(psi, a, r):
     tau_A2 = (1/2) (-i r) psi^H [L_z, A^2] psi. Not equal to dJ/dz pointwise (PHYSICS.md §7).
     """
     a2 = a @ a
-    comm = LZ @ a2 - a2 @ LZ
+    lz = const(LZ)
+    comm = lz @ a2 - a2 @ lz
     return 0.5 * (-1j * r * jnp.einsum("...i,...ij,...j->...", jnp.conj(psi), comm, psi)).real
 
 
@@ -109,7 +111,7 @@ def incident_bands(rho_in):
 
     rho_in[..., m, n] = in_m conj(in_n); a pure state enters as in in^H.
     """
-    return jnp.swapaxes(rho_in, -1, -2)[..., None, :, :] * jnp.asarray(_band_masks())
+    return jnp.swapaxes(rho_in, -1, -2)[..., None, :, :] * const(_band_masks())
 
 
 def mode_pair_weights(amp, rho_bands):
@@ -129,7 +131,7 @@ def mode_pair_weights(amp, rho_bands):
 def _sandwich(a, u, tab):
     """sum_d a^(d) o (u^H T^(d) u) for a table T (n_ops, 5, 3, 3) -> (..., n_ops, K, 3, 3)."""
     uh = jnp.conj(jnp.swapaxes(u, -1, -2))
-    x = jnp.einsum("...kbm,odmn,...knc->...okdbc", uh, jnp.asarray(tab), u)
+    x = jnp.einsum("...kbm,odmn,...knc->...okdbc", uh, const(tab), u)
     return jnp.sum(a[..., None, :, :, :, :] * x, axis=-3)
 
 
@@ -182,8 +184,8 @@ def left_coefficients(refl, tables: OperatorTables, rho_bands, rho_in):
         (reflected, incident): (..., n_ops, K) and (..., n_ops, 1), real.
     """
     a = mode_pair_weights(refl, rho_bands)
-    refl_term = jnp.einsum("...kdbc,odbc->...ok", a, jnp.asarray(tables.o)).real
-    inc = jnp.einsum("...mn,onm->...o", rho_in, jnp.asarray(tables.o.sum(axis=1))).real
+    refl_term = jnp.einsum("...kdbc,odbc->...ok", a, const(tables.o)).real
+    inc = jnp.einsum("...mn,onm->...o", rho_in, const(tables.o.sum(axis=1))).real
     return refl_term, inc[..., None]
 
 

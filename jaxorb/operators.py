@@ -6,6 +6,7 @@ Basis |m=+1>, |m=0>, |m=-1> (paper Eq. 2, PHYSICS.md §2). All matrices are dime
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 
 SQRT2 = np.sqrt(2.0)
@@ -44,6 +45,16 @@ INCIDENT_STATES: dict[str, np.ndarray] = {
     "y": np.array([0.5, 1j / SQRT2, -0.5], dtype=complex),
     "z": np.array([1.0, 0.0, 0.0], dtype=complex),
 }
+
+
+def const(x: np.ndarray):
+    """A NumPy constant as a JAX array of the current default precision.
+
+    The dtype is passed explicitly (``complex`` or ``float``, canonicalised to 64 or 32 bits by
+    JAX's x64 setting) because ``jnp.asarray(x)`` of a NumPy array seen before may return a
+    cached 64-bit copy even when the caller asked for float32.
+    """
+    return jnp.asarray(x, dtype=complex if np.iscomplexobj(x) else float)
 
 
 def check_operator_name(name: str) -> str:

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import interface, observables, quadrature
-from .operators import OPERATOR_NAMES, incident_vector
+from .operators import OPERATOR_NAMES, check_operator_name, const, incident_vector
 from .params import Params, validate_count, validate_depths, validate_params
 
 
@@ -195,6 +195,7 @@ def _run_in(dtype: str, fn, *args, **kwargs):
         return fn(*args, **kwargs)
     if dtype == "float32":
         with jax.enable_x64(False):
+            args = [const(a) if isinstance(a, np.ndarray) else a for a in args]
             return fn(*args, **kwargs)
     raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}")
 
@@ -206,6 +207,7 @@ def profile(
     *,
     nodes: int | None = None,
     phi_points: int | None = None,
+    observables: tuple[str, ...] | list[str] | None = None,
     dtype: str = "float64",
 ) -> Profile:
     """Fermi-disk averaged densities, currents and torques at the depths ``z``.
@@ -224,6 +226,7 @@ def profile(
         phi_points: None for the exact harmonic phi average; an integer >= 1 uses the
             straightforward equally spaced rule with one 6x6 solve per (kappa, phi) instead
             (:mod:`jaxorb.reference`; exact from 5 points, slower).
+        observables: names to compute (default all eight: Lx Ly Lz Lxy Lyz Lzx Lx2-y2 Lz2).
         dtype: ``"float64"`` (default) or ``"float32"``. float32 results agree with float64 to
             about 1e-4 relative at z = 0 (tests/test_profiles.py).
 
@@ -234,8 +237,18 @@ def profile(
         ValueError: invalid parameters, depths, incident state, node counts or dtype.
     """
     validate_params(p)
+    if dtype not in ("float64", "float32"):
+        raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}")
     zc = validate_depths(z)
     rho_in = density_matrix(incident)
+    if observables is None:
+        names = OPERATOR_NAMES
+    else:
+        if isinstance(observables, str):
+            observables = (observables,)
+        names = tuple(check_operator_name(name) for name in observables)
+        if not names:
+            raise ValueError("observables must name at least one of " + " ".join(OPERATOR_NAMES))
     if nodes is None:
         if zc is None:
             raise ValueError("nodes must be given when z is traced (it sets a static size)")
@@ -254,10 +267,11 @@ def profile(
             p.alpha,
             incident_vector(incident),
             z_arr,
+            names=names,
             n=nodes,
             n_phi=phi_points,
         )
     else:
-        out = _run_in(dtype, profile_arrays, p.U, p.r, p.alpha, rho_in, z_arr, n=nodes)
-    named = {key: dict(zip(OPERATOR_NAMES, val)) for key, val in out.items()}
+        out = _run_in(dtype, profile_arrays, p.U, p.r, p.alpha, rho_in, z_arr, names=names, n=nodes)
+    named = {key: dict(zip(names, val)) for key, val in out.items()}
     return Profile(z=z_arr, nodes=nodes, **named)

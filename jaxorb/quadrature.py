@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import bands
+from .operators import const
 
 #: Default Gauss-Legendre nodes per kappa segment: reaches 1e-10 for every z = 0 quantity.
 DEFAULT_NODES = 24
@@ -59,13 +60,13 @@ def kappa_rule(U, r, n: int = DEFAULT_NODES):
     s1, s2 = breakpoints(U, r)
     lo = jnp.stack([jnp.zeros_like(s1), s1, s2])[:, None]
     hi = jnp.stack([s1, s2, jnp.ones_like(s2)])[:, None]
-    sin2 = jnp.asarray(np.sin(theta) ** 2)
+    sin2 = const(np.sin(theta) ** 2)
     kappa = lo + (hi - lo) * sin2
     # A segment collapsed onto k_F = 1 has zero weight, but at kappa = 1 with a branch point there
     # too (e.g. U = r = 0) the 6x6 system is singular and 0 * NaN would poison the sum: park its
     # nodes inside the first segment instead.
     kappa = jnp.where(lo >= 1.0, 0.5 * s1, kappa)
-    jac = (hi - lo) * jnp.asarray(np.sin(2.0 * theta) * wt)
+    jac = (hi - lo) * const(np.sin(2.0 * theta) * wt)
     weight = 2.0 * kappa * jac
     return kappa.reshape(-1), weight.reshape(-1)
 

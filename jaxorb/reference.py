@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from . import interface, observables, quadrature
-from .operators import OPERATOR_NAMES, OPERATORS
+from .operators import OPERATOR_NAMES, OPERATORS, const
 
 
 def wavefunctions(t, md, z):
@@ -55,7 +55,7 @@ def point_quantities(U, r, alpha, kappa, phi, incident, z, names=OPERATOR_NAMES)
     a, _, _, _ = interface.local_operators(kappa * jnp.cos(phi), kappa * jnp.sin(phi), r)
     out = {k: [] for k in ("density", "current", "torque", "torque_a2", "current_left", "current_inf", "density_inf")}
     for name in names:
-        op = OPERATORS[name]
+        op = const(OPERATORS[name])
         out["density"].append(observables.density(psi, op))
         out["current"].append(observables.current_right(psi, dpsi, op, c[None], m[None], r))
         out["torque"].append(current_derivative(psi, dpsi, ddpsi, op, c[None], m[None], r))
@@ -90,6 +90,6 @@ def profile_arrays(
     f = jax.vmap(
         jax.vmap(point_quantities, (None,) * 4 + (0, None, None, None)), (None,) * 3 + (0, None, None, None, None)
     )
-    vals = f(U, r, alpha, kappa, jnp.asarray(phi), jnp.asarray(incident), jnp.asarray(z), tuple(names))
-    w = wk[:, None] * jnp.asarray(wp)[None, :]
+    vals = f(U, r, alpha, kappa, const(phi), jnp.asarray(incident), jnp.asarray(z), tuple(names))
+    w = wk[:, None] * const(wp)[None, :]
     return {k: jnp.tensordot(w, v, axes=([0, 1], [0, 1])) for k, v in vals.items()}
