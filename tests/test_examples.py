@@ -1,0 +1,24 @@
+"""Examples run end to end (so the generated documents cannot rot)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_paper_comparison_generates_table(tmp_path):
+    out = tmp_path / "cmp.md"
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "paper_comparison.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr
+    text = out.read_text()
+    for needle in ("-870", "-1770", "-720", "-900", "-1140", "-580", "k_t = 0.5774", "eta_yz^x"):
+        assert needle in text
