@@ -120,9 +120,14 @@ def _memory_equation(delta, p):
     return jnp.cosh(delta) + p * delta * jnp.sinh(delta)
 
 
+#: Ratios within this of 1 are rounding of an exact 1 (|L_z>, alpha = 0) and give delta = 0.
+RATIO_ROUNDING = 1e-12
+
+
 @jax.custom_jvp
 def solve_memory_loss(ratio, p):
-    """delta >= 0 with cosh(delta) + p delta sinh(delta) = ratio (paper Eq. 9); NaN if ratio < 1.
+    """delta >= 0 with cosh(delta) + p delta sinh(delta) = ratio (paper Eq. 9); NaN if ratio < 1 - 1e-12;
+    ratios within 1e-12 of 1 (rounding of an exact 1) give delta = 0.
 
     g(delta) = cosh + p delta sinh is increasing and convex on delta >= 0 with g(0) = 1, and
     g >= cosh, so Newton from delta_0 = acosh(ratio) (an upper bound) decreases monotonically to
@@ -130,8 +135,10 @@ def solve_memory_loss(ratio, p):
     d delta = (d ratio - dg/dp dp) / g'(delta): no iteration is differentiated. At delta = 0
     (ratio = 1, where delta(ratio) has a square-root kink) the tangent is set to 0.
     """
-    valid = ratio >= 1.0
-    x = jnp.where(valid, ratio, 1.0)
+    # |L_z> at alpha = 0 has ratio exactly 1; rounding puts it a few ulp either side, which must
+    # read as delta = 0 (not "no real root", nor the sqrt-amplified 1e-8 of a ratio 1 + 1e-16).
+    valid = ratio >= 1.0 - RATIO_ROUNDING
+    x = jnp.where(valid & (ratio > 1.0 + RATIO_ROUNDING), ratio, 1.0)
     d0 = jnp.arccosh(x)
 
     def step(_, d):

@@ -68,6 +68,15 @@ def test_memory_loss_basics():
         assert np.abs(residual).max() < 1e-12
 
 
+def test_memory_loss_rounding_of_exact_one_is_zero():
+    """|L_z> at alpha = 0 has J_L/J_R = 1 exactly; a ratio a few ulp off must give delta = 0,
+    not NaN (below) or the square-root-amplified ~1e-8 (above)."""
+    for ratio in (1.0 - 2e-16, 1.0, 1.0 + 2e-16):
+        assert transport.solve_memory_loss(ratio, 2.0) == 0.0
+    assert np.isnan(transport.solve_memory_loss(0.999, 2.0))
+    assert jo.memory_loss(jo.Params(0.5, 1e-12, 0.0), "z") == 0.0
+
+
 def test_memory_loss_nan_below_ratio_one():
     """|L_x> at U = r = 0.5, alpha = 0: J_L/J_R = 0.991 < 1, no real delta: NaN, not 0."""
     ratio = jo.current_ratio(P, "x")
