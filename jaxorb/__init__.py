@@ -10,6 +10,7 @@ jax.config.update("jax_enable_x64", True)
 
 from .mechanics import angular_acceleration, cylinder_mass  # noqa: E402
 from .operators import DIPOLES, OPERATOR_NAMES, QUADRUPOLES  # noqa: E402
+from .optimize import OptimizeResult, maximize, minimize  # noqa: E402
 from .params import Params  # noqa: E402
 from .profiles import Profile, nodes_for_depth, profile  # noqa: E402
 from .transport import current_ratio, efficiency, mean_torque, memory_loss  # noqa: E402
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DIPOLES",
     "OPERATOR_NAMES",
+    "OptimizeResult",
     "QUADRUPOLES",
     "Params",
     "Profile",
@@ -26,8 +28,10 @@ __all__ = [
     "current_ratio",
     "cylinder_mass",
     "efficiency",
+    "maximize",
     "mean_torque",
     "memory_loss",
+    "minimize",
     "nodes_for_depth",
     "profile",
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+import numpy as np
+
 
 def _reproduce(args) -> int:
     from . import plotting
@@ -14,6 +16,59 @@ def _reproduce(args) -> int:
     if unknown:
         raise SystemExit(f"--figures: unknown {unknown}; choose from {', '.join(plotting.FIGURES)}")
     plotting.reproduce(args.out, which, progress=(lambda *_: None) if args.quiet else print)
+    return 0
+
+
+def _pair(text: str, name: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(x) for x in text.split(","))
+    except ValueError as err:
+        raise SystemExit(f"--{name} must be 'lo,hi' (e.g. 0,20); got {text!r}") from err
+    return lo, hi
+
+
+def _optimize(args) -> int:
+    import json
+    from pathlib import Path
+
+    import jax
+
+    from . import __version__, optimize
+    from .params import Params
+
+    bounds = {"r": _pair(args.r, "r"), "alpha": _pair(args.alpha, "alpha")}
+    run = optimize.minimize if args.minimize else optimize.maximize
+    kw = dict(bounds=bounds, steps=args.steps, seed=args.seed, nodes=args.nodes, progress=not args.quiet)
+    if args.starts_at:
+        pts = np.array([[float(v) for v in p.split(",")] for p in args.starts_at.split(";")])
+        res = run(args.objective, Params(args.U, pts[:, 0], pts[:, 1]), **kw)
+    else:
+        key = jax.random.PRNGKey(args.seed)
+        lo = np.array([bounds["r"][0], bounds["alpha"][0]])
+        hi = np.array([bounds["r"][1], bounds["alpha"][1]])
+        x0 = np.asarray(jax.random.uniform(key, (args.starts, 2), minval=lo, maxval=hi))
+        res = run(args.objective, Params(args.U, x0[:, 0], x0[:, 1]), **kw)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    grid = optimize.landscape(args.objective, args.U, bounds, (args.grid, args.grid), nodes=args.nodes)
+    files = optimize.plot_landscape(res, grid, out / "landscape")
+    record = res.to_json() | {
+        "jaxorb": __version__,
+        "jax": jax.__version__,
+        "device": str(jax.devices()[0]),
+        "seed": args.seed,
+        "nodes": args.nodes,
+    }
+    record["landscape"] = {"r": grid[0].tolist(), "alpha": grid[1].tolist(), "values": grid[2].tolist()}
+    (out / "optimize.json").write_text(json.dumps(record))
+    kind = "minimum" if args.minimize else "maximum"
+    print(
+        f"{kind} of {res.objective} at U = {args.U}: {res.value:.10g} at r = {res.params.r:.6f}, alpha = {res.params.alpha:.6f}"
+    )
+    print(
+        f"|grad| there = {res.grad_norm:.3g}; {res.steps} steps x {len(res.values)} starts in {res.wall_time_s:.1f} s"
+    )
+    print(f"wrote {out / 'optimize.json'}, {', '.join(files)}")
     return 0
 
 
@@ -27,6 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--figures", default="", help="comma-separated subset, e.g. fig1,fig3 (default: all)")
     rep.add_argument("--quiet", action="store_true", help="no progress messages")
     rep.set_defaults(func=_reproduce)
+    opt = sub.add_parser("optimize", help="maximise (or minimise) a quantity over (r, alpha_R) with optax")
+    opt.add_argument(
+        "--objective", default="eta_yz_x", help="quantity name, e.g. eta_yz_x, eta_z2_z, delta_z (default: %(default)s)"
+    )
+    opt.add_argument("--r", default="0,20", help="bounds lo,hi for r in hbar^2/2m (default: %(default)s)")
+    opt.add_argument("--alpha", default="0,3", help="bounds lo,hi for alpha_R in hbar^2/2m (default: %(default)s)")
+    opt.add_argument("--U", type=float, default=0.5, help="fixed potential step in E_F (default: %(default)s)")
+    opt.add_argument("--starts", type=int, default=4, help="random starts (default: %(default)s)")
+    opt.add_argument("--starts-at", default="", help="explicit starts 'r,alpha;r,alpha;...' instead of random ones")
+    opt.add_argument("--steps", type=int, default=300, help="optimiser steps (default: %(default)s)")
+    opt.add_argument("--seed", type=int, default=0, help="PRNG seed of the starts (default: %(default)s)")
+    opt.add_argument("--nodes", type=int, default=24, help="kappa nodes per segment (default: %(default)s)")
+    opt.add_argument("--grid", type=int, default=41, help="landscape grid points per axis (default: %(default)s)")
+    opt.add_argument("--minimize", action="store_true", help="minimise instead of maximise")
+    opt.add_argument("--out", default="jaxorb-optimize", help="output directory (default: %(default)s)")
+    opt.add_argument("--quiet", action="store_true", help="no progress lines")
+    opt.set_defaults(func=_optimize)
     return parser
 
 
