@@ -41,7 +41,9 @@ def main() -> None:
     res = jo.maximize("eta_yz_x", bounds={"r": (0, 20), "alpha": (0, 3)}, starts=args.starts, steps=args.steps, seed=0)
     for (r0, a0), (r1, a1), v in zip(res.starts, res.finals, res.values):
         print(f"   start r = {r0:6.3f}, alpha = {a0:5.3f}  ->  r = {r1:8.4f}, alpha = {a1:6.4f}: eta = {v:.6f}")
-    print(f"   best: eta_yz^x = {res.value:.6f} at r = {res.params.r:.4f}, alpha = {res.params.alpha:.4f} ({res.wall_time_s:.1f} s)")
+    print(
+        f"   best: eta_yz^x = {res.value:.6f} at r = {res.params.r:.4f}, alpha = {res.params.alpha:.4f} ({res.wall_time_s:.1f} s)"
+    )
 
     print("2) minimise delta(|L_z>, p = 2) while holding the transmitted L_z current at T = 0.5")
     delta = quantities.get("delta_z").fn
@@ -53,10 +55,17 @@ def main() -> None:
         t = current(p.U, p.r, p.alpha, 0.0) / j_in
         return -(delta(p.U, p.r, p.alpha, 0.0) + weight * (t - target) ** 2)
 
-    res2 = jo.maximize(objective, jo.Params(0.5, jnp.array([3.0, 6.0, 8.0, 9.0]), jnp.array([0.1, 0.3, 0.2, 1.0])), bounds={"r": (0, 10), "alpha": (0, 3)}, steps=args.steps)
+    res2 = jo.maximize(
+        objective,
+        jo.Params(0.5, jnp.array([3.0, 6.0, 8.0, 9.0]), jnp.array([0.1, 0.3, 0.2, 1.0])),
+        bounds={"r": (0, 10), "alpha": (0, 3)},
+        steps=args.steps,
+    )
     p = res2.params
     t = float(current(p.U, p.r, p.alpha, 0.0)) / j_in
-    print(f"   best: r = {p.r:.4f}, alpha = {p.alpha:.4f}: delta = {float(delta(p.U, p.r, p.alpha, 0.0)):.4f}, T = {t:.4f}")
+    print(
+        f"   best: r = {p.r:.4f}, alpha = {p.alpha:.4f}: delta = {float(delta(p.U, p.r, p.alpha, 0.0)):.4f}, T = {t:.4f}"
+    )
     r_line = np.linspace(0, 10, 6)
     t0 = np.asarray([float(current(0.5, r, 0.0, 0.0)) for r in r_line]) / j_in
     print(f"   for reference, T at alpha = 0 for r = {r_line.tolist()}: {np.round(t0, 3).tolist()}")

@@ -26,6 +26,12 @@ def test_paper_comparison_generates_table(tmp_path):
 
 @pytest.mark.slow
 def test_optimize_example_runs(tmp_path):
-    res = subprocess.run([sys.executable, str(ROOT / "examples" / "optimize_efficiency.py"), "--steps", "20", "--starts", "2"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "optimize_efficiency.py"), "--steps", "20", "--starts", "2"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     assert "best: eta_yz^x" in res.stdout and "delta" in res.stdout
