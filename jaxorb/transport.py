@@ -159,8 +159,13 @@ def _solve_memory_loss_jvp(primals, tangents):
     dg = (1.0 + p) * jnp.sinh(d) + p * d * jnp.cosh(d)
     dgdp = d * jnp.sinh(d)
     ok = dg > 0
-    tangent = jnp.where(ok, (dratio - dgdp * dp) / jnp.where(ok, dg, 1.0), 0.0)
-    return d, jnp.where(jnp.isnan(d), jnp.nan, tangent)
+    # Implicit function theorem: d(delta) = (d ratio - dg/dp dp) / g'(delta). The NaN of a
+    # missing delta is folded into the linear coefficients (not added after them), so the
+    # reverse-mode transpose carries it too: grad and jacfwd both give NaN below ratio 1.
+    missing = jnp.isnan(d)
+    inv = jnp.where(missing, jnp.nan, jnp.where(ok, 1.0 / jnp.where(ok, dg, 1.0), 0.0))
+    coef_p = jnp.where(missing, jnp.nan, -dgdp * inv)
+    return d, inv * dratio + coef_p * dp
 
 
 # ---------------------------------------------------------------------------------------------

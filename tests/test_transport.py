@@ -100,6 +100,19 @@ def test_memory_loss_gradient_matches_finite_differences():
     assert jax.grad(f)(0.0) == 0.0  # the kink at delta = 0: subgradient 0, not NaN
 
 
+def test_memory_loss_gradient_is_nan_where_delta_is_missing():
+    """Below ratio 1 delta is NaN; its derivative must be NaN in forward AND reverse mode, not a
+    silent 0 from the transpose of a NaN added after the linear map."""
+    f = lambda a: jo.memory_loss(jo.Params(0.5, 0.5, a), "x", 2.0)  # noqa: E731
+    assert np.isnan(f(0.0))
+    assert np.isnan(jax.grad(f)(0.0))
+    assert np.isnan(jax.jacfwd(f)(0.0))
+    g = jax.grad(lambda t: jo.memory_loss(P, "x", t))(2.0)
+    assert np.isnan(g)
+    # and a valid point next to it still has a finite gradient in both modes
+    assert np.isfinite(jax.grad(f)(1.0)) and abs(jax.grad(f)(1.0) - jax.jacfwd(f)(1.0)) < 1e-12
+
+
 @pytest.mark.parametrize("inc", ["z", "x"])
 def test_integrated_continuity(inc):
     """int_0^Z tau dz = J(Z) - J(0) for several Z (Gauss-Legendre in z on the profile's torque)."""
