@@ -136,3 +136,10 @@ def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_store(tmp_path):
     )
     xr.testing.assert_identical(ref, storage.open_dataset(cut))
     assert store_files(full) == store_files(cut)
+
+
+def test_zero_and_one_dimensional_stores(tmp_path):
+    zero = jo.sweep([cheap()], U=0.5, r=1.0, alpha=0.0, out=tmp_path / "p.zarr", quiet=True)
+    assert zero["cheap"].shape == () and float(zero["cheap"]) == pytest.approx(np.sin(1.0) + 0.5)
+    one = jo.sweep([cheap()], U=np.linspace(-0.5, 0.9, 11), r=1.0, alpha=0.0, out=tmp_path / "l.zarr", quiet=True)
+    assert one["cheap"].dims == ("U",) and xr.open_zarr(tmp_path / "l.zarr")["cheap"].shape == (11,)

@@ -290,7 +290,12 @@ _MEMORY_SCRIPT = textwrap.dedent(
     ds = jo.sweep([q], U=0.5, r=np.linspace(0, 20, 1024), alpha=np.linspace(0, 3, 1024),
                   out=sys.argv[1], chunk_size=16384, quiet=True)
     assert ds["cheap"].shape == (1024, 1024) and bool(np.isfinite(ds["cheap"].values).all())
-    print("peak_rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    # VmHWM: peak RSS of this process image (ru_maxrss would include the forking parent's)
+    try:
+        hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+        print("peak_rss_mb", int(hwm) / 1024)
+    except OSError:
+        print("peak_rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     """
 )
 
