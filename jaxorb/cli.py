@@ -134,6 +134,8 @@ def _plot(args) -> int:
     store = Path(args.store)
     if not (store / "zarr.json").is_file():
         raise SystemExit(f"jaxorb plot: {str(store)!r} is not a sweep store (no zarr.json); run `jaxorb sweep` first")
+    if not (storage.read_root_attrs(store) or {}).get(storage.COMPLETE_ATTR):
+        print(f"note: {store} is incomplete (blocks still missing are blank); re-run the sweep to finish it")
     ds = storage.open_dataset(store)
     out = args.out or str(store.with_suffix(".png"))
     try:

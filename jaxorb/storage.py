@@ -52,7 +52,7 @@ def _consolidate(path: Path) -> None:
         _zarr().consolidate_metadata(str(path))
 
 
-def _read_root_attrs(path: Path) -> dict | None:
+def read_root_attrs(path: Path) -> dict | None:
     """Root attributes of a zarr v3 store at ``path``, or None when it is not one."""
     meta = path / "zarr.json"
     if not meta.is_file():
@@ -101,7 +101,7 @@ def check(
         return "create", None
     if not path.is_dir():
         raise ValueError(f"out={str(path)!r} exists and is not a directory; choose another path")
-    attrs = _read_root_attrs(path)
+    attrs = read_root_attrs(path)
     if attrs is None:
         if any(path.iterdir()):
             raise ValueError(

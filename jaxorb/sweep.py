@@ -5,11 +5,12 @@ the parameter axes U, r, alpha (and z for depth quantities) and returns an
 :class:`xarray.Dataset`. How the work is laid out:
 
 * The grid is cut into rectangular **blocks** (the trailing axes whole, one axis split) of at most
-  ``chunk_size`` points. Each block is flattened, padded to a fixed size and evaluated by one
-  jitted, vmapped call, compiled once for all blocks, so memory stays bounded by the block size
-  whatever the grid.
+  ``chunk_size`` points: the unit of storage, progress and resume. Each block is flattened,
+  padded and evaluated by fixed-size calls of one jitted, vmapped function, compiled once for all
+  blocks, so memory stays bounded by the block size whatever the grid.
 * Each call is **sharded** over all local devices (``NamedSharding`` on the batch axis): 4 GPUs,
-  or 4 forced CPU host devices, share every block.
+  or 4 forced CPU host devices, share every call. On CPU a call holds 16 points per device (small
+  batches measured ~1.7x faster than 128 with the LAPACK-based solver); on accelerators 4096.
 * With ``jax.distributed`` initialised, process k of P evaluates blocks k, k + P, k + 2P, ... and
   writes them by region into the shared store (``out=``); without ``out`` the blocks are
   gathered so that every process returns the full dataset.
@@ -40,6 +41,7 @@ import hashlib
 import math
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import jax
 import jaxlib
@@ -50,6 +52,9 @@ from . import quadrature, storage
 from . import quantities as _quantities
 from .params import validate_count
 from .progress import Progress
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
 
 AXES = ("U", "r", "alpha", "z")
 UNITS = {"U": "E_F", "r": "hbar^2/2m", "alpha": "hbar^2/2m", "z": "1/k_F"}
@@ -62,9 +67,11 @@ LONG_NAMES = {
 #: Batched 6x6 solves per device and call kept below jaxlib's threshold for splitting a batched
 #: LAPACK call over threads (batch x 648 flop >= 2e5), where several CPU devices can deadlock.
 LAPACK_SAFE_SYSTEMS = 300
-#: Default points per device and call: CPU with one device, accelerators.
-CPU_POINTS_PER_DEVICE = 128
+#: Points per device and call: CPU (one device), accelerators.
+CPU_POINTS_PER_DEVICE = 16
 ACCELERATOR_POINTS_PER_DEVICE = 4096
+#: Default block (stored chunk) size on CPU, in points; on accelerators a block is one call.
+CPU_BLOCK_POINTS = 1024
 
 
 def _axis(name: str, value) -> np.ndarray:
@@ -227,7 +234,7 @@ def sweep(
     quiet: bool | None = None,
     nodes: int | None = None,
     transparency: float = 2.0,
-):
+) -> xr.Dataset:
     """Evaluate quantities on the Cartesian product of parameter axes.
 
     Example::
@@ -246,12 +253,13 @@ def sweep(
         alpha: interfacial Rashba strength alpha_R in hbar^2/2m, number or 1-D array.
         z: depth in 1/k_F (z >= 0), only for depth quantities (``density_*``, ``current_*``,
             ``torque_*``; thickness D of ``cD_*``); default 0.
-        out: directory of a zarr store to write block by block (resumable); None keeps the
-            result in memory only.
+        out: directory of a zarr store to write block by block (resumable), on a local or
+            shared file system (all processes must see it); None keeps the result in memory.
         overwrite: replace a store at ``out`` that holds a different sweep (otherwise refused).
-        chunk_size: maximum grid points per block (one jitted call); default 128 per device on
-            CPU (a few per device with several CPU devices, see the module note), 4096 per
-            device on accelerators.
+        chunk_size: maximum grid points per block (the unit written, resumed and shown by the
+            progress bar); default 1024 on CPU, one call (4096 per device) on accelerators.
+            Calls hold 16 points per device on CPU (a few with several CPU devices, see the
+            module note) and 4096 on accelerators, fewer when the block is smaller.
         quiet: progress bar on stderr: None shows it on a terminal only; True never; False always.
         nodes: kappa nodes per segment; default 24, or :func:`jaxorb.nodes_for_depth` of the
             largest z when a depth quantity is swept.
@@ -304,10 +312,11 @@ def sweep(
     devices = tuple(jax.local_devices())
     n_dev = len(devices)
     platform = devices[0].platform
-    per_device = _default_points_per_device(platform, n_dev, nodes)
-    target = per_device * n_dev if chunk_size is None else chunk_size
-    if platform == "cpu" and n_dev > 1:
-        target = min(target, _cpu_device_cap(nodes) * n_dev)
+    call = _default_points_per_device(platform, n_dev, nodes) * n_dev
+    if chunk_size is None:
+        target = max(CPU_BLOCK_POINTS, call) if platform == "cpu" else call
+    else:
+        target = chunk_size
     block = block_shape(shape, target)
 
     fingerprint = {
@@ -323,6 +332,7 @@ def sweep(
         },
         "nodes": nodes,
         "transparency": transparency,
+        "jaxorb_version": __version__,  # a resumed store must come from the same solver
     }
     attrs = {
         "title": "jaxorb sweep: " + ", ".join(q.name for q in qs),
@@ -346,10 +356,11 @@ def sweep(
         action, stored_block = storage.check(out, fingerprint, None if chunk_size is None else block, overwrite)
         if action != "create" and stored_block is not None:
             block = tuple(stored_block)
-    size = -(-max(math.prod(block), 1) // n_dev) * n_dev
+    call = min(call, -(-max(math.prod(block), 1) // n_dev) * n_dev)  # points per call
+    size = -(-max(math.prod(block), 1) // call) * call  # a block padded to whole calls
     plan = _Plan(dims, coords, block, size)
-    f, sharding = evaluator(qs, devices, size)
-    out_types = jax.eval_shape(f, *(jax.ShapeDtypeStruct((size,), np.float64, sharding=sharding),) * 4)
+    f, sharding = evaluator(qs, devices, call)
+    out_types = jax.eval_shape(f, *(jax.ShapeDtypeStruct((call,), np.float64, sharding=sharding),) * 4)
     dtypes = {q.name: np.dtype(t.dtype) for q, t in zip(qs, out_types)}
     variables = {q.name: (dtypes[q.name], {"units": q.unit, "long_name": q.description}) for q in qs}
 
@@ -385,7 +396,7 @@ def sweep(
         region = plan.region(i)
         m = plan.points(i)
         rshape = tuple(s.stop - s.start for s in region)
-        vals = {q.name: np.asarray(o)[:m].reshape(rshape) for q, o in zip(qs, outs)}
+        vals = {q.name: np.concatenate([np.asarray(o[j]) for o in outs])[:m].reshape(rshape) for j, q in enumerate(qs)}
         if out is not None:
             storage.write_block(out, i, region, vals, arrays)
         else:
@@ -397,7 +408,9 @@ def sweep(
         pending = None
         for i in todo:
             cols, _ = plan.inputs(i)
-            outs = f(*(jax.device_put(c, sharding) for c in cols))  # dispatched asynchronously
+            outs = [  # dispatched asynchronously, one fixed-size call after the other
+                f(*(jax.device_put(c[k : k + call], sharding) for c in cols)) for k in range(0, size, call)
+            ]
             if pending is not None:
                 finish(*pending)  # write the previous block while this one computes
             pending = (i, outs)

@@ -71,12 +71,23 @@ def test_dataset_layout_units_and_versions():
 
 
 def test_one_compilation_for_all_chunks_with_padded_last_chunk():
+    import jax
+
+    devices = tuple(jax.local_devices())
+    assert len(devices) == 1
     q = cheap("compile_once")
-    ds = jo.sweep([q], U=0.1, r=np.linspace(0, 1, 10), alpha=np.linspace(0, 1, 7), chunk_size=16, quiet=True)
-    # blocks of (2, 7) = 14 points over 10 rows: 5 blocks; 1 device pads each call to 14
+    r, alpha = np.linspace(0, 1, 10), np.linspace(0, 1, 7)
+    # blocks of (2, 7) = 14 points over 10 rows: 5 blocks, each one call of 14 points
+    ds = jo.sweep([q], U=0.1, r=r, alpha=alpha, chunk_size=16, quiet=True)
     assert sweep_mod.block_shape((10, 7), 16) == (2, 7)
-    f, _ = sweep_mod.evaluator((q,), tuple(__import__("jax").local_devices()), 14)
+    f, _ = sweep_mod.evaluator((q,), devices, 14)
     assert f._cache_size() == 1
+    # blocks of (5, 7) = 35 points: 3 calls of 16 points each (the last padded), one compilation
+    q2 = cheap("compile_once_calls")
+    ds2 = jo.sweep([q2], U=0.1, r=r, alpha=alpha, chunk_size=40, quiet=True)
+    f2, _ = sweep_mod.evaluator((q2,), devices, sweep_mod.CPU_POINTS_PER_DEVICE)
+    assert f2._cache_size() == 1
+    np.testing.assert_array_equal(ds["compile_once"].values, ds2["compile_once_calls"].values)
     assert np.all(np.isfinite(ds["compile_once"].values))
 
 
