@@ -118,6 +118,13 @@ def _sweep(args) -> int:
         )
     except ValueError as err:
         raise SystemExit(f"jaxorb sweep: {err}") from err
+    except KeyboardInterrupt:
+        print(
+            f"\njaxorb sweep: interrupted; the finished blocks are saved in {args.out}: "
+            "run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
     wall = time.perf_counter() - t0
     if jax.process_index() == 0 and not args.quiet:
         npts = int(np.prod([ds.sizes[d] for d in ds.dims])) if ds.dims else 1

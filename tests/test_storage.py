@@ -96,7 +96,8 @@ def test_different_sweep_into_same_path_is_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_store(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
+def test_interrupt_mid_run_then_resume_gives_the_uninterrupted_store(tmp_path, sig):
     args = ["--quantity", "eta_yz_x", "--quantity", "delta_z", "--r", "0:6:24", "--alpha", "0:2:20"]
     args += ["--nodes", "4", "--chunk-size", "4", "--quiet"]
     cmd = [sys.executable, "-m", "jaxorb.cli", "sweep", *args]
@@ -111,12 +112,15 @@ def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_store(tmp_path):
                 break
             assert proc.poll() is None, proc.stderr.read()[-3000:]
             time.sleep(0.01)
-        os.kill(proc.pid, signal.SIGKILL)
+        os.kill(proc.pid, sig)
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == -signal.SIGKILL
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
+    else:  # Ctrl-C: a clean exit with a message saying how to resume
+        assert proc.returncode == 130 and "resume" in proc.stderr.read()
     done = len(storage.finished_blocks(cut))
     assert 10 <= done < 120, done
     with pytest.raises(ValueError, match="different sweep"):
