@@ -14,7 +14,9 @@ Layout of a store written by :func:`jaxorb.sweep` (``out="map.zarr"``)::
 A block is committed in two steps: its values are written (zarr's local store writes every chunk
 file to a temporary name and renames it into place), then a marker file is created the same way
 (:func:`os.replace`). A block without a marker is recomputed on resume, so a sweep killed at any
-instant (Ctrl-C, SIGKILL) resumes to exactly the store an uninterrupted run writes. When every
+instant (Ctrl-C, SIGKILL) resumes to exactly the store an uninterrupted run writes (bit for bit
+when resumed with the same number of local devices; with another device count the calls hold a
+different number of points per device, which can change the last bit of some values). When every
 block is done the root attribute ``complete`` is set, the metadata re-consolidated and the marker
 directory removed.
 
