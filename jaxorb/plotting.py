@@ -184,3 +184,88 @@ def reproduce(out: str | Path, which=tuple(FIGURES), progress=print) -> dict:
     summary["files"] = files
     progress(f"wrote {len(files)} files to {out} in {summary['wall_time_s']:.1f} s")
     return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweeps (jaxorb.sweep datasets)
+
+_AXIS_TEX = {"U": r"potential step $U$", "r": r"crystal field $r$", "alpha": r"Rashba $\alpha_R$", "z": r"depth $z$"}
+_UNIT_TEX = {"E_F": r"$E_F$", "hbar^2/2m": r"$\hbar^2/2m$", "1/k_F": r"$1/k_F$"}
+
+
+def _axis_label(ds, name: str) -> str:
+    units = ds[name].attrs.get("units", "")
+    label = _AXIS_TEX.get(name, name)
+    return f"{label} ({_UNIT_TEX.get(units, units)})" if units else label
+
+
+def plot_sweep(ds, path: str | Path | None = None, quantities=None):
+    """Draw a sweep: a heatmap per quantity for 2-D grids, lines for 1-D grids.
+
+    Axes are labelled with the parameters' names and units, colour bars and y axes with the
+    quantity's description and unit; the fixed parameters go in the title. Grids with more than
+    two dimensions are shown at the first value of the leading ones (select a slice with
+    ``ds.isel`` / ``ds.sel`` first to choose it).
+
+    Args:
+        ds: :class:`xarray.Dataset` from :func:`jaxorb.sweep` (or ``xr.open_zarr`` of its store).
+        path: output file (the format follows the suffix: .png, .pdf, .svg); None returns the
+            figure without saving.
+        quantities: names of the variables to draw (default: all).
+
+    Returns:
+        the path written (str), or the matplotlib figure when ``path`` is None.
+
+    Raises:
+        ValueError: unknown variable names or a 0-D sweep.
+    """
+    plt = _plt()
+    names = list(ds.data_vars) if quantities is None else list(quantities)
+    unknown = [n for n in names if n not in ds.data_vars]
+    if unknown or not names:
+        raise ValueError(f"quantities {unknown or names} not in the sweep; it holds {list(ds.data_vars)}")
+    dims = list(ds[names[0]].dims)
+    if not dims:
+        raise ValueError("a 0-D sweep (every parameter fixed) has nothing to plot")
+    fixed = {}
+    if len(dims) > 2:
+        lead = dims[:-2]
+        ds = ds.isel({d: 0 for d in lead})
+        dims = dims[-2:]
+    for name, coord in ds.coords.items():
+        if coord.ndim == 0:
+            fixed[name] = float(coord)
+    note = ", ".join(f"{k} = {v:.6g} {ds[k].attrs.get('units', '')}".strip() for k, v in fixed.items())
+    ncols = len(names)
+    fig, axes = plt.subplots(1, ncols, figsize=(6.2 * ncols, 4.6), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        da = ds[name]
+        values = np.asarray(da.values)
+        if np.iscomplexobj(values):
+            values = np.abs(values)
+            qlabel = f"|{name}|"
+        else:
+            qlabel = name
+        unit = da.attrs.get("units", "")
+        qlabel = f"{qlabel} ({unit})" if unit and unit != "1" else qlabel
+        if len(dims) == 2:
+            x, y = dims
+            mesh = ax.pcolormesh(ds[x].values, ds[y].values, values.T, shading="auto", cmap="viridis")
+            fig.colorbar(mesh, ax=ax, label=qlabel)
+            ax.set_xlabel(_axis_label(ds, x))
+            ax.set_ylabel(_axis_label(ds, y))
+        else:
+            (x,) = dims
+            ax.plot(ds[x].values, values, "-", lw=1.5)
+            ax.set_xlabel(_axis_label(ds, x))
+            ax.set_ylabel(qlabel)
+            ax.grid(alpha=0.3)
+        ax.set_title(f"{da.attrs.get('long_name', name)}" + (f"\n{note}" if note else ""), fontsize=9)
+    fig.tight_layout()
+    if path is None:
+        return fig
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return str(path)

@@ -35,3 +35,18 @@ def test_optimize_example_runs(tmp_path):
     )
     assert res.returncode == 0, res.stderr
     assert "best: eta_yz^x" in res.stdout and "delta" in res.stdout
+
+
+@pytest.mark.slow
+def test_dense_sweep_example_runs(tmp_path):
+    args = ["--size", "8", "--steps", "5", "--nodes", "4", "--out", "map"]
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "dense_sweep.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "optimum (jo.maximize)" in res.stdout and "points/s" in res.stdout
+    assert (tmp_path / "map.png").stat().st_size > 5000 and (tmp_path / "map.zarr" / "zarr.json").is_file()
