@@ -72,6 +72,19 @@ def _optimize(args) -> int:
     return 0
 
 
+def _bench(args) -> int:
+    from . import bench
+
+    progress = (lambda *_: None) if args.quiet else print
+    records = bench.run_all(args.size, args.out, repeats=args.repeats, nz=args.depths, progress=progress)
+    print(bench.table(records))
+    print()
+    print(bench.device_table(records))
+    if args.out:
+        print(f"wrote {args.out}/bench-all.json")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jaxorb", description="Orbital angular momentum across a metal interface (JAX)."
@@ -99,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--out", default="jaxorb-optimize", help="output directory (default: %(default)s)")
     opt.add_argument("--quiet", action="store_true", help="no progress lines")
     opt.set_defaults(func=_optimize)
+    ben = sub.add_parser("bench", help="run the performance benchmarks on every available device (CPU, GPU)")
+    ben.add_argument("--size", type=int, default=256, help="(r, alpha) grid points per axis (default: %(default)s)")
+    ben.add_argument("--depths", type=int, default=2000, help="depths of the Fig. 1 workload (default: %(default)s)")
+    ben.add_argument("--repeats", type=int, default=3, help="timed runs, median reported (default: %(default)s)")
+    ben.add_argument("--out", default="jaxorb-bench", help="directory for the JSON records (default: %(default)s)")
+    ben.add_argument("--quiet", action="store_true", help="no progress lines")
+    ben.set_defaults(func=_bench)
     return parser
 
 

@@ -135,6 +135,13 @@ def solve_memory_loss(ratio, p):
     d delta = (d ratio - dg/dp dp) / g'(delta): no iteration is differentiated. At delta = 0
     (ratio = 1, where delta(ratio) has a square-root kink) the tangent is set to 0.
     """
+    return _memory_root(ratio, p)
+
+
+@jax.jit
+def _memory_root(ratio, p):
+    """Newton iteration of :func:`solve_memory_loss` (jitted once: called eagerly, a fresh
+    ``fori_loop`` body would compile again on every call)."""
     # |L_z> at alpha = 0 has ratio exactly 1; rounding puts it a few ulp either side, which must
     # read as delta = 0 (not "no real root", nor the sqrt-amplified 1e-8 of a ratio 1 + 1e-16).
     valid = ratio >= 1.0 - RATIO_ROUNDING
