@@ -49,6 +49,10 @@ ALPHA_RANGE = (0.0, 3.0)
 FIG1_PARAMS = (0.5, 0.5, 0.0)
 FIG1_ZMAX = 100.0
 #: Targets of issue 5 (2-core CPU, float64).
+#: Parameter points per batch of the mapped pipelines (bounds the working set; see transport).
+BATCH = 256
+#: Refined graded rule (inner, levels, level_nodes) of the converged reference.
+REFERENCE_RULE = (64, 10, 24)
 TARGETS = {"grid_s": 5.0, "grid_speedup": 50.0, "fig1_s": 0.2, "gradient_ratio": 3.0, "compile_s": 10.0}
 
 
@@ -146,14 +150,14 @@ def grid_points(size: int) -> tuple[np.ndarray, np.ndarray]:
 def grid_function(names: tuple[str, ...] = GRID_NAMES, nodes: int | None = None) -> Callable:
     """Jitted f(U, r, alpha) -> (len(names), P) for flat arrays r, alpha of P points.
 
-    Each quantity is ``jaxorb.quantities.get(name, nodes).fn``, the public scalar function.
+    The quantities are :func:`jaxorb.quantities.joint` of ``names`` (one solve per injection
+    shared by its interface quantities), mapped over the points in batches of :data:`BATCH`.
     """
-    kw = {} if nodes is None else {"n": nodes}
-    fns = [quantities.get(name, **kw).fn for name in names]
+    fn = quantities.joint(tuple(names), nodes)
 
     @jax.jit
     def f(U, r, alpha):
-        return jax.vmap(lambda rr, aa: jnp.stack([fn(U, rr, aa, 0.0) for fn in fns]), out_axes=1)(r, alpha)
+        return jax.lax.map(lambda x: fn(U, x[0], x[1], 0.0), (r, alpha), batch_size=BATCH).T
 
     return f
 
@@ -162,8 +166,9 @@ def gradient_function(name: str = "eta_yz_x", nodes: int | None = None) -> tuple
     """(forward, gradient): jitted f(U, r, alpha) -> (P,) and -> ((P,), (P,)) d/dr, d/dalpha."""
     kw = {} if nodes is None else {"n": nodes}
     fn = quantities.get(name, **kw).fn
-    fwd = jax.jit(lambda U, r, a: jax.vmap(lambda rr, aa: fn(U, rr, aa, 0.0))(r, a))
-    grad = jax.jit(lambda U, r, a: jax.vmap(jax.grad(lambda rr, aa: fn(U, rr, aa, 0.0), argnums=(0, 1)))(r, a))
+    g = jax.grad(lambda rr, aa, U: fn(U, rr, aa, 0.0), argnums=(0, 1))
+    fwd = jax.jit(lambda U, r, a: jax.lax.map(lambda x: fn(U, x[0], x[1], 0.0), (r, a), batch_size=BATCH))
+    grad = jax.jit(lambda U, r, a: jax.lax.map(lambda x: g(x[0], x[1], U), (r, a), batch_size=BATCH))
     return fwd, grad
 
 
@@ -184,13 +189,15 @@ def fig1_function(nodes: int | None = None, z_max: float = FIG1_ZMAX) -> tuple[C
     return f, n
 
 
-def kappa_nodes(U, r, nodes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The kappa rule of the fast path at every point: (kappa, weight), each (P, K), NumPy."""
-    from . import quadrature
+def kappa_nodes(U, r, nodes=None) -> tuple[np.ndarray, np.ndarray]:
+    """The kappa rule of the fast path at every point: (kappa, weight), each (P, K), NumPy.
 
-    n = quadrature.DEFAULT_NODES if nodes is None else int(nodes)
-    k, w = jax.vmap(lambda rr: quadrature.kappa_rule(U, rr, n))(jnp.asarray(r))
-    return np.asarray(k), np.asarray(w)
+    ``nodes`` as for :func:`jaxorb.surface.make_rule` (None: the default graded rule).
+    """
+    from . import surface
+
+    rule = jax.vmap(lambda rr: surface.make_rule(U, rr, nodes))(jnp.asarray(r))
+    return np.asarray(rule.kappa), np.asarray(rule.weight)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,7 +336,7 @@ def bench_grid(
     repeats: int = 3,
     baseline_points: int = 64,
     check_points: int = 16,
-    reference_nodes: int = 96,
+    reference_nodes=REFERENCE_RULE,
     device=None,
     dtype: str = "float64",
     seed: int = 0,
@@ -342,7 +349,8 @@ def bench_grid(
         repeats: timed runs (median reported).
         baseline_points: grid points on which the NumPy baseline is timed (reported per point).
         check_points: random grid points compared with the converged reference.
-        reference_nodes: nodes per segment of the reference (the same pipeline, refined).
+        reference_nodes: kappa rule of the reference (the same pipeline, refined): a tuple
+            (inner, levels, level_nodes) of the graded rule or an int per segment.
         device, dtype: where and in which precision to run.
         keep_values: also return the grid values (key ``values``, not JSON-serialisable).
 
@@ -375,7 +383,7 @@ def bench_grid(
     )
     base = numpy_interface_quantities(GRID_U, r[bidx], a[bidx], kap, wk)
     base_vs_jax = {name: _errors(base[name], vals[i, bidx]) for i, name in enumerate(GRID_NAMES)}
-    from . import quadrature
+    from . import surface
 
     per_point = med / npts
     np_per_point = t_np / bidx.size
@@ -389,9 +397,15 @@ def bench_grid(
         "size": size,
         "points": npts,
         "kappa_nodes_per_point": int(kap.shape[1]),
-        "nodes_per_segment": quadrature.DEFAULT_NODES,
+        "kappa_rule": {
+            "kind": "graded",
+            "inner_nodes": surface.INNER_NODES,
+            "levels": surface.LEVELS,
+            "level_nodes": surface.LEVEL_NODES,
+            "level_ratio": surface.LEVEL_RATIO,
+        },
         "phi_points_baseline": 8,
-        "reference_nodes_per_segment": reference_nodes,
+        "reference_rule": list(reference_nodes) if isinstance(reference_nodes, tuple) else reference_nodes,
         "first_call_s": first,
         "median_s": med,
         "times_s": times,
