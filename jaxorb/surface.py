@@ -448,6 +448,8 @@ def forward_jacobian(f):
         if not live:
             y = f(*params, *extra)
             return y, jnp.zeros_like(y)
+        # all perturbed directions in one vmapped pushforward: about as fast as separate ones
+        # and 20% quicker to compile (docs/performance.md)
         eye = jnp.eye(len(live), dtype=jnp.result_type(*(params[i] for i in live)))
 
         def push(basis):
@@ -457,10 +459,7 @@ def forward_jacobian(f):
             return jax.jvp(lambda *ps: f(*ps, *extra), params, tuple(tan))
 
         y, cols = jax.vmap(push, out_axes=(None, 0))(eye)
-        out = 0.0
-        for k, i in enumerate(live):
-            out = out + cols[k] * tangents[i]
-        return y, out
+        return y, sum(cols[k] * tangents[i] for k, i in enumerate(live))
 
     g.defjvp(rule, symbolic_zeros=True)
     return g
