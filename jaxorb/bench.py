@@ -323,7 +323,7 @@ def _errors(values: np.ndarray, ref: np.ndarray) -> dict:
     finite = np.isfinite(ref) & np.isfinite(values)
     nan_mismatch = int(np.sum(np.isnan(ref) != np.isnan(values)))
     d = diff[finite]
-    rel = d / np.maximum(np.abs(np.asarray(ref, float)[finite]), 1e-300)
+    rel = d / np.maximum(np.abs(np.asarray(ref, float)[finite]), 1e-6)
     return {
         "max_abs": float(d.max()) if d.size else 0.0,
         "max_rel": float(rel.max()) if rel.size else 0.0,

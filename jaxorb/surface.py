@@ -109,10 +109,10 @@ def graded_rule(
     sine removes the branch point at kappa = s2), and theta is split into ``levels + 1`` panels
     graded geometrically toward theta = 0 (kappa = k_F) with ``level_nodes`` nodes each: an
     interface state just outside the Fermi disk is a pole at q = i epsilon, which the grading
-    resolves. Measured against a refined rule (docs/performance.md): <= 2e-12 on the benchmark
-    grid (U = 0.5, r in [0.05, 10], alpha in [0, 3]) and next to the interface-state kink
-    (r ~ 3.45, alpha ~ 0); about 1e-8 to 1e-7 where a branch point sits just beyond k_F
-    (U ~ 0, U ~ -r) or for U close to 1 with small r.
+    resolves. Measured against a refined rule (docs/performance.md): 1e-12 on the benchmark
+    grid (U = 0.5, r in [0.05, 10], alpha in [0, 3]), 2e-11 next to the interface-state kink
+    (r ~ 3.45, alpha ~ 0), 3e-9 over a broad domain, 1e-8 to 1e-7 where a branch point sits
+    just beyond k_F (U ~ 0, U ~ -r).
 
     Args:
         U, r: scalar parameters (traced values allowed; nodes and weights are differentiable).

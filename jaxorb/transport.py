@@ -178,7 +178,8 @@ def _memory_equation(delta, p):
     return jnp.cosh(delta) + p * delta * jnp.sinh(delta)
 
 
-#: Ratios within this of 1 are rounding of an exact 1 (|L_z>, alpha = 0) and give delta = 0.
+#: Ratios within this of 1 are rounding of an exact 1 (|L_z>, alpha = 0) and give delta = 0
+#: (float64; float32 uses 100 ulp, 1.2e-5).
 RATIO_ROUNDING = 1e-12
 
 
@@ -202,8 +203,10 @@ def _memory_root(ratio, p):
     ``fori_loop`` body would compile again on every call)."""
     # |L_z> at alpha = 0 has ratio exactly 1; rounding puts it a few ulp either side, which must
     # read as delta = 0 (not "no real root", nor the sqrt-amplified 1e-8 of a ratio 1 + 1e-16).
-    valid = ratio >= 1.0 - RATIO_ROUNDING
-    x = jnp.where(valid & (ratio > 1.0 + RATIO_ROUNDING), ratio, 1.0)
+    # in float32 the rounding of an exact 1 is ~1e-7: widen the band to 100 ulp of the dtype
+    tol = max(RATIO_ROUNDING, 100.0 * float(jnp.finfo(jnp.result_type(ratio)).eps))
+    valid = ratio >= 1.0 - tol
+    x = jnp.where(valid & (ratio > 1.0 + tol), ratio, 1.0)
     d0 = jnp.arccosh(x)
 
     def step(_, d):
@@ -252,8 +255,8 @@ def efficiency(p: Params, incident="x", quadrupole: str = "Lyz", *, dipole=None,
         quadrupole: one of Lxy Lyz Lzx Lx2-y2 Lz2.
         dipole: the injected dipole's axis for a general incident vector (default: <L>).
         nodes: None (default) for the graded kappa rule of :mod:`jaxorb.surface` (converged to
-            ~1e-12 on typical parameters), or an int: that many Gauss-Legendre nodes per
-            branch-split segment (24: ~1e-10 away from interface-state kinks).
+            1e-12 on typical parameters, docs/performance.md), or an int: that many nodes per
+            branch-split segment (24: 1e-7 to 1e-6 on typical parameters).
 
     Returns:
         eta, shape of the broadcast parameters.

@@ -161,3 +161,11 @@ def test_joint_quantities_equal_individual_ones():
         together = np.array(joint(U, r, a, 0.0))
         single = np.array([quantities.get(n).fn(U, r, a, 0.0) for n in names])
         assert np.abs(together - single).max() < 1e-14
+
+
+def test_float32_memory_loss_at_exact_ratio_one():
+    """|L_z> at alpha = 0 has J_L/J_R = 1 exactly: float32 rounding must still give delta = 0."""
+    f = quantities.get("delta_z").fn
+    with jax.enable_x64(False):
+        d = jax.jit(f)(jnp.float32(0.5), jnp.float32(1.3), jnp.float32(0.0))
+    assert d.dtype == jnp.float32 and float(d) == 0.0
