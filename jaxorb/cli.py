@@ -153,6 +153,19 @@ def _plot(args) -> int:
     return 0
 
 
+def _bench(args) -> int:
+    from . import bench
+
+    progress = (lambda *_: None) if args.quiet else print
+    records = bench.run_all(args.size, args.out, repeats=args.repeats, nz=args.depths, progress=progress)
+    print(bench.table(records))
+    print()
+    print(bench.device_table(records))
+    if args.out:
+        print(f"wrote {args.out}/bench-all.json")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jaxorb", description="Orbital angular momentum across a metal interface (JAX)."
@@ -217,6 +230,14 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", default=None, help="image file (default: the store's name with .png)")
     pl.add_argument("--quantity", action="append", default=None, help="variable(s) to draw (default: all)")
     pl.set_defaults(func=_plot)
+
+    ben = sub.add_parser("bench", help="run the performance benchmarks on every available device (CPU, GPU)")
+    ben.add_argument("--size", type=int, default=256, help="(r, alpha) grid points per axis (default: %(default)s)")
+    ben.add_argument("--depths", type=int, default=2000, help="depths of the Fig. 1 workload (default: %(default)s)")
+    ben.add_argument("--repeats", type=int, default=3, help="timed runs, median reported (default: %(default)s)")
+    ben.add_argument("--out", default="jaxorb-bench", help="directory for the JSON records (default: %(default)s)")
+    ben.add_argument("--quiet", action="store_true", help="no progress lines")
+    ben.set_defaults(func=_bench)
     return parser
 
 

@@ -62,7 +62,7 @@ def density_matrix(incident) -> np.ndarray:
 
 
 def expansion(
-    U, r, alpha, rho_in, names: tuple[str, ...] = OPERATOR_NAMES, n: int = quadrature.DEFAULT_NODES
+    U, r, alpha, rho_in, names: tuple[str, ...] = OPERATOR_NAMES, n: int = quadrature.DEFAULT_NODES, rule=None
 ) -> Expansion:
     """Exponential-sum coefficients of every observable in ``names`` (pure, jittable).
 
@@ -73,8 +73,10 @@ def expansion(
         rho_in: (..., 3, 3) incident density matrices (|in><in| for pure states).
         names: observables (static).
         n: kappa nodes per segment (static).
+        rule: optional (kappa, weight) arrays replacing the rule of ``n`` (e.g. the graded rule
+            of :mod:`jaxorb.surface`, to compare the fast path with this one node by node).
     """
-    kappa, weight = quadrature.kappa_rule(U, r, n)
+    kappa, weight = quadrature.kappa_rule(U, r, n) if rule is None else rule
     resp = interface.solve_response(U, r, alpha, kappa)
     tables = observables.OperatorTables(tuple(names))
     rho_bands = observables.incident_bands(rho_in)

@@ -23,8 +23,8 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from . import profiles, quadrature, transport
-from .operators import DIPOLES, OPERATOR_NAMES
+from . import profiles, quadrature, surface, transport
+from .operators import DIPOLES, OPERATOR_NAMES, const
 
 
 class Quantity(NamedTuple):
@@ -57,14 +57,19 @@ NAMES_HELP = (
 
 
 def _consts(j: str):
-    rho = jnp.asarray(profiles.density_matrix(j))
-    ndip = jnp.asarray(transport.injected_dipole(j))
-    return rho, ndip
+    """rho_in and the dipole axis as NumPy constants: the fast path skips their zeros at trace
+    time, and they take the precision of the trace (float32 works)."""
+    return profiles.density_matrix(j), transport.injected_dipole(j)
 
 
 @functools.cache
-def get(name: str, n: int = quadrature.DEFAULT_NODES, transparency: float = 2.0) -> Quantity:
-    """Look up a quantity by name; ``n`` is the (static) number of kappa nodes per segment.
+def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
+    """Look up a quantity by name.
+
+    ``n`` selects the (static) kappa rule: None for the graded rule of :mod:`jaxorb.surface`
+    (interface quantities; the depth-resolved ``density_``/``current_``/``torque_`` quantities
+    then use :data:`jaxorb.quadrature.DEFAULT_NODES` per segment), or an int: that many
+    Gauss-Legendre nodes per branch-split segment.
 
     Raises:
         ValueError: unknown name (the message lists the patterns).
@@ -110,8 +115,10 @@ def get(name: str, n: int = quadrature.DEFAULT_NODES, transparency: float = 2.0)
     kind, op = m.group("kind"), OPERATOR_NAMES.index(m.group("op"))
     names = (OPERATOR_NAMES[op],)
 
+    n_depth = quadrature.DEFAULT_NODES if n is None else n
+
     def fn(U, r, alpha, z=0.0):
-        ex = profiles.expansion(U, r, alpha, rho, names, n)
+        ex = profiles.expansion(U, r, alpha, const(rho), names, n_depth)
         zz = jnp.reshape(jnp.asarray(z, dtype=jnp.result_type(float)), (1,))
         if kind == "density":
             return profiles.evaluate(ex.density, ex.exponent, zz)[0, 0]
@@ -123,4 +130,58 @@ def get(name: str, n: int = quadrature.DEFAULT_NODES, transparency: float = 2.0)
     return Quantity(name, fn, unit, f"{kind} of {m.group('op')} for |L_{j}> at depth z", True)
 
 
-__all__ = ["DIPOLES", "NAMES_HELP", "Quantity", "get"]
+def joint(names: tuple[str, ...], n: int | None = None, transparency: float = 2.0) -> Callable:
+    """One function f(U, r, alpha, z=0.0) -> (len(names),) for several quantities at once.
+
+    The interface quantities (``eta_*``, ``ratio_*``, ``delta_*``) of one injection share a single
+    fast-path solve (:func:`jaxorb.surface.surface_currents`), instead of one solve per
+    quantity; the others are evaluated by their :func:`get` functions. Same values as
+    ``[get(name, n, transparency).fn(...) for name in names]``.
+    """
+    names = tuple(names)
+    for name in names:
+        get(name, n, transparency)  # validates the names
+    plan: dict = {}
+    for name in names:
+        m = _PATTERN.match(name)
+        head = name.split("_")[0]
+        if m.group("q") or head in ("ratio", "delta"):
+            j = m.group("j")
+            right, left = plan.setdefault(j, (set(), set()))
+            dip = "L" + j
+            left.add(dip)
+            if m.group("q"):
+                right.add(_QUAD[m.group("q")])
+            else:
+                right.add(dip)
+    plan = {j: (tuple(sorted(rt)), tuple(sorted(lt))) for j, (rt, lt) in plan.items()}
+
+    def fn(U, r, alpha, z=0.0):
+        cur = {}
+        for j, (right_ops, left_ops) in plan.items():
+            right, left = surface.surface_currents(U, r, alpha, profiles.density_matrix(j), right_ops, left_ops, n)
+            cur[j] = (dict(zip(right_ops, right)), dict(zip(left_ops, left)))
+        out = []
+        for name in names:
+            m = _PATTERN.match(name)
+            head = name.split("_")[0]
+            j = m.group("j")
+            if m.group("q"):
+                right, left = cur[j]
+                out.append(right[_QUAD[m.group("q")]] / left["L" + j])
+            elif head in ("ratio", "delta"):
+                right, left = cur[j]
+                ratio = left["L" + j] / right["L" + j]
+                if head == "ratio":
+                    out.append(ratio)
+                else:
+                    p = jnp.asarray(transparency, dtype=jnp.result_type(float))
+                    out.append(transport.solve_memory_loss(ratio, p))
+            else:
+                out.append(get(name, n, transparency).fn(U, r, alpha, z))
+        return jnp.stack(out)
+
+    return fn
+
+
+__all__ = ["DIPOLES", "NAMES_HELP", "Quantity", "get", "joint"]

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import profiles, quadrature
+from . import profiles, quadrature, surface
 from .operators import DIPOLES, LX, LY, LZ, OPERATOR_NAMES, QUADRUPOLES, incident_vector
 from .params import Params, check_real, validate_count, validate_params
 
@@ -60,12 +60,21 @@ def _check_quadrupole(name: str) -> int:
     return OPERATOR_NAMES.index(name)
 
 
-def _broadcast_call(core, p: Params, *args):
-    """Call ``core(U, r, alpha, *args)`` on broadcast parameter arrays (vmapped if not scalar)."""
-    U, r, alpha = jnp.broadcast_arrays(*(jnp.asarray(x) for x in p))
-    if U.ndim == 0:
-        return core(U, r, alpha, *args)
-    flat = jax.vmap(lambda a, b, c: core(a, b, c, *args))(U.ravel(), r.ravel(), alpha.ravel())
+#: Points per batch when a core is mapped over many parameter points (bounds the working set).
+BATCH = 256
+
+
+@functools.partial(jax.jit, static_argnames=("core", "static"))
+def _run_core(core, static, U, r, alpha, *arrays):
+    """``core(U, r, alpha, *arrays, *static)`` over flat parameter arrays, in batches."""
+    return jax.lax.map(lambda x: core(x[0], x[1], x[2], *arrays, *static), (U, r, alpha), batch_size=BATCH)
+
+
+def _broadcast_call(core, p: Params, arrays=(), static=()):
+    """Call ``core(U, r, alpha, *arrays, *static)`` on broadcast parameter arrays, jitted once per
+    shape (new values never recompile); the result has the broadcast shape."""
+    U, r, alpha = jnp.broadcast_arrays(*(jnp.asarray(x, dtype=jnp.result_type(float)) for x in p))
+    flat = _run_core(core, tuple(static), U.ravel(), r.ravel(), alpha.ravel(), *arrays)
     return jax.tree_util.tree_map(lambda x: x.reshape(U.shape + x.shape[1:]), flat)
 
 
@@ -89,18 +98,67 @@ def surface_currents(U, r, alpha, rho_in, n: int = quadrature.DEFAULT_NODES):
     }
 
 
-def _efficiency_core(U, r, alpha, rho_in, ndip, iq, n):
-    cur = surface_currents(U, r, alpha, rho_in, n)
-    return cur["right"][iq] / jnp.dot(cur["left"][_DIPOLE_INDEX], ndip)
+def _dipoles(ndip):
+    """(name, weight) of the dipoles in n . L; zero weights of a constant n are dropped."""
+    if isinstance(ndip, np.ndarray):
+        return [(d, float(c)) for d, c in zip(DIPOLES, ndip) if c != 0]
+    return [(d, ndip[i]) for i, d in enumerate(DIPOLES)]
 
 
-def _ratio_core(U, r, alpha, rho_in, ndip, n):
-    cur = surface_currents(U, r, alpha, rho_in, n)
+def _nodes(n):
+    """Kappa rule of the fast path: None = graded default; an int = that many nodes per segment;
+    a tuple (inner, levels, level_nodes) = a graded rule of that size."""
+    return n if n is None or isinstance(n, tuple) else int(n)
+
+
+# Fast cores (jaxorb.surface): pure, jittable, scalar parameters; rho_in and ndip may be NumPy
+# constants (zeros skipped at trace time) or arrays.
+
+
+def _efficiency_core(U, r, alpha, rho_in, ndip, iq, n=None):
+    dips = _dipoles(ndip)
+    (qr,), left = surface.surface_currents(
+        U, r, alpha, rho_in, (OPERATOR_NAMES[iq],), tuple(d for d, _ in dips), _nodes(n)
+    )
+    return qr / sum(c * j for (_, c), j in zip(dips, left))
+
+
+def _ratio_core(U, r, alpha, rho_in, ndip, n=None):
+    dips = _dipoles(ndip)
+    names = tuple(d for d, _ in dips)
+    right, left = surface.surface_currents(U, r, alpha, rho_in, names, names, _nodes(n))
+    jl = sum(c * j for (_, c), j in zip(dips, left))
+    jr = sum(c * j for (_, c), j in zip(dips, right))
+    return jl / jr
+
+
+def _mean_torque_core(U, r, alpha, rho_in, ndip, thickness, n=None):
+    inf = jnp.isinf(thickness)
+    depth = jnp.where(inf, 0.0, thickness)[None]
+    total = 0.0
+    for name, c in _dipoles(ndip):
+        coef, expo, _ = surface.current_expansion(U, r, alpha, rho_in, name, _nodes(n))
+        far = jnp.where(inf, profiles.at_infinity(coef, expo), profiles.evaluate(coef, expo, depth)[..., 0])
+        total = total + c * (far - profiles.at_surface(coef))
+    return total
+
+
+# Reference cores: the straightforward path (6x6 LAPACK solve, mode-pair tables), kept for tests.
+
+
+def _efficiency_core_reference(U, r, alpha, rho_in, ndip, iq, n=quadrature.DEFAULT_NODES):
+    cur = surface_currents(U, r, alpha, jnp.asarray(rho_in), n)
+    return cur["right"][iq] / jnp.dot(cur["left"][_DIPOLE_INDEX], jnp.asarray(ndip))
+
+
+def _ratio_core_reference(U, r, alpha, rho_in, ndip, n=quadrature.DEFAULT_NODES):
+    cur = surface_currents(U, r, alpha, jnp.asarray(rho_in), n)
+    ndip = jnp.asarray(ndip)
     return jnp.dot(cur["left"][_DIPOLE_INDEX], ndip) / jnp.dot(cur["right"][_DIPOLE_INDEX], ndip)
 
 
 @functools.partial(jax.jit, static_argnames=("n",))
-def _mean_torque_core(U, r, alpha, rho_in, ndip, thickness, n):
+def _mean_torque_core_reference(U, r, alpha, rho_in, ndip, thickness, n=quadrature.DEFAULT_NODES):
     ex = profiles.expansion(U, r, alpha, rho_in, DIPOLES, n)
     j0 = profiles.at_surface(ex.current)
     far = jnp.where(
@@ -120,7 +178,8 @@ def _memory_equation(delta, p):
     return jnp.cosh(delta) + p * delta * jnp.sinh(delta)
 
 
-#: Ratios within this of 1 are rounding of an exact 1 (|L_z>, alpha = 0) and give delta = 0.
+#: Ratios within this of 1 are rounding of an exact 1 (|L_z>, alpha = 0) and give delta = 0
+#: (float64; float32 uses 100 ulp, 1.2e-5).
 RATIO_ROUNDING = 1e-12
 
 
@@ -135,10 +194,19 @@ def solve_memory_loss(ratio, p):
     d delta = (d ratio - dg/dp dp) / g'(delta): no iteration is differentiated. At delta = 0
     (ratio = 1, where delta(ratio) has a square-root kink) the tangent is set to 0.
     """
+    return _memory_root(ratio, p)
+
+
+@jax.jit
+def _memory_root(ratio, p):
+    """Newton iteration of :func:`solve_memory_loss` (jitted once: called eagerly, a fresh
+    ``fori_loop`` body would compile again on every call)."""
     # |L_z> at alpha = 0 has ratio exactly 1; rounding puts it a few ulp either side, which must
     # read as delta = 0 (not "no real root", nor the sqrt-amplified 1e-8 of a ratio 1 + 1e-16).
-    valid = ratio >= 1.0 - RATIO_ROUNDING
-    x = jnp.where(valid & (ratio > 1.0 + RATIO_ROUNDING), ratio, 1.0)
+    # in float32 the rounding of an exact 1 is ~1e-7: widen the band to 100 ulp of the dtype
+    tol = max(RATIO_ROUNDING, 100.0 * float(jnp.finfo(jnp.result_type(ratio)).eps))
+    valid = ratio >= 1.0 - tol
+    x = jnp.where(valid & (ratio > 1.0 + tol), ratio, 1.0)
     d0 = jnp.arccosh(x)
 
     def step(_, d):
@@ -175,11 +243,11 @@ def _solve_memory_loss_jvp(primals, tangents):
 def _prepare(p, incident, nodes, dipole=None):
     validate_params(p)
     rho_in = jnp.asarray(profiles.density_matrix(incident))
-    ndip = jnp.asarray(injected_dipole(incident, dipole))
-    return rho_in, ndip, validate_count("nodes", nodes, 2)
+    ndip = jnp.asarray(injected_dipole(incident, dipole), dtype=jnp.result_type(float))
+    return rho_in, ndip, None if nodes is None else validate_count("nodes", nodes, 2)
 
 
-def efficiency(p: Params, incident="x", quadrupole: str = "Lyz", *, dipole=None, nodes: int = quadrature.DEFAULT_NODES):
+def efficiency(p: Params, incident="x", quadrupole: str = "Lyz", *, dipole=None, nodes: int | None = None):
     """Interfacial conversion efficiency eta_Q^j = Q_R(0) / J_L(0) (PHYSICS.md §8).
 
     Q_R(0): Fermi-averaged current of quadrupole Q in the right layer at z = 0; J_L(0): that of
@@ -191,23 +259,26 @@ def efficiency(p: Params, incident="x", quadrupole: str = "Lyz", *, dipole=None,
         incident: ``"x"``, ``"y"``, ``"z"`` or a 3-vector.
         quadrupole: one of Lxy Lyz Lzx Lx2-y2 Lz2.
         dipole: the injected dipole's axis for a general incident vector (default: <L>).
-        nodes: kappa nodes per segment (24: ~1e-10).
+        nodes: None (default) for the graded kappa rule of :mod:`jaxorb.surface` (converged to
+            1e-12 on typical parameters, docs/performance.md), or an int: that many nodes per
+            branch-split segment (24: 1e-7 to 1e-6 on typical parameters).
 
     Returns:
         eta, shape of the broadcast parameters.
     """
     iq = _check_quadrupole(quadrupole)
     rho_in, ndip, n = _prepare(p, incident, nodes, dipole)
-    return _broadcast_call(_efficiency_core, p, rho_in, ndip, iq, n)
+    return _broadcast_call(_efficiency_core, p, (rho_in, ndip), (iq, n))
 
 
-def current_ratio(p: Params, incident="z", *, dipole=None, nodes: int = quadrature.DEFAULT_NODES):
-    """J_L(0) / J_R(0) of the injected dipole: the left side of paper Eq. 9."""
+def current_ratio(p: Params, incident="z", *, dipole=None, nodes: int | None = None):
+    """J_L(0) / J_R(0) of the injected dipole: the left side of paper Eq. 9 (``nodes`` as for
+    :func:`efficiency`)."""
     rho_in, ndip, n = _prepare(p, incident, nodes, dipole)
-    return _broadcast_call(_ratio_core, p, rho_in, ndip, n)
+    return _broadcast_call(_ratio_core, p, (rho_in, ndip), (n,))
 
 
-def memory_loss(p: Params, incident="z", transparency=2.0, *, dipole=None, nodes: int = quadrature.DEFAULT_NODES):
+def memory_loss(p: Params, incident="z", transparency=2.0, *, dipole=None, nodes: int | None = None):
     """Orbital memory loss delta from J_L(0)/J_R(0) = cosh(delta) + p delta sinh(delta) (Eq. 9).
 
     Args:
@@ -238,8 +309,9 @@ def mean_torque(p: Params, incident="z", thickness=None, *, dipole=None, nodes: 
         p: :class:`Params` (arrays broadcast).
         incident: injected state.
         thickness: None for z -> infinity, or D >= 0 in 1/k_F.
-        nodes: kappa nodes per segment; default :func:`jaxorb.nodes_for_depth` of D (24 for D
-            = inf, where only non-oscillating terms remain).
+        nodes: kappa nodes per segment; default: the graded rule of :mod:`jaxorb.surface` for
+            D = inf (only non-oscillating terms remain), :func:`jaxorb.nodes_for_depth` of D
+            per segment for a finite D.
 
     Returns:
         c in hbar * hbar k_F / m (dimensionless in the units of PHYSICS.md §1).
@@ -251,7 +323,7 @@ def mean_torque(p: Params, incident="z", thickness=None, *, dipole=None, nodes: 
         if arr is not None and (arr.ndim != 0 or arr < 0):
             raise ValueError(f"thickness must be a scalar D >= 0 in 1/k_F; got {thickness!r}")
         d = float(arr) if arr is not None else thickness
-    if nodes is None:
-        nodes = profiles.nodes_for_depth(0.0 if not np.isfinite(d) else d)
+    if nodes is None and np.isfinite(d):
+        nodes = profiles.nodes_for_depth(d)
     rho_in, ndip, n = _prepare(p, incident, nodes, dipole)
-    return _broadcast_call(_mean_torque_core, p, rho_in, ndip, jnp.asarray(d, dtype=jnp.result_type(float)), n)
+    return _broadcast_call(_mean_torque_core, p, (rho_in, ndip, jnp.asarray(d, dtype=jnp.result_type(float))), (n,))

@@ -1,0 +1,731 @@
+"""Benchmarks of the performance targets (issue 5) and the vectorised NumPy baseline.
+
+Four targets, each a function returning a JSON-ready dict (``benchmarks/`` has one script per
+target, ``jaxorb bench`` runs them all on every available device):
+
+* :func:`bench_grid`: eta_yz^x, eta_x2-y2^x, eta_z2^z and delta (|L_z>, p = 2) on an
+  ``size x size`` (r, alpha) grid at U = 0.5, against :func:`numpy_interface_quantities`;
+* :func:`bench_fig1`: the Fig. 1 workload, 8 observables x 3 injections x ``nz`` depths up to
+  z = 100 (density, current and torque profiles);
+* :func:`bench_gradient`: gradient of eta_yz^x with respect to (r, alpha) against the forward
+  pass, on the same grid;
+* :func:`bench_compile`: compile time of the whole pipeline and a recompilation check (only
+  parameter values change, so nothing may compile again).
+
+Timings are medians of repeated runs after compilation; every record carries the jax/jaxlib
+versions, the device kind, the dtype, the node counts, the accuracy reached against a converged
+reference and the machine load (``os.getloadavg``), since the CI machine is shared.
+
+The baseline is the same quadrature written with NumPy, vectorised over every parameter point,
+kappa node and phi point (stacked 6x6 systems solved by ``numpy.linalg.solve``, no Python loops
+over points or nodes). It is the honest "what NumPy gives" reference of the issue, not a straw
+man; it may be timed on a subset of the points and is reported per point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import quantities
+from .operators import INCIDENT_STATES, LX, LY, LZ, OPERATORS
+
+#: The interface quantities of the grid target (PHYSICS.md §8).
+GRID_NAMES: tuple[str, ...] = ("eta_yz_x", "eta_x2-y2_x", "eta_z2_z", "delta_z")
+#: The grid of the grid and gradient targets: U = 0.5, r and alpha ranges (hbar^2/2m).
+GRID_U = 0.5
+R_RANGE = (0.05, 10.0)
+ALPHA_RANGE = (0.0, 3.0)
+#: Fig. 1 parameters (paper Fig. 1: U = r = 0.5, alpha = 0) and depth range (1/k_F).
+FIG1_PARAMS = (0.5, 0.5, 0.0)
+FIG1_ZMAX = 100.0
+#: Targets of issue 5 (2-core CPU, float64).
+#: Parameter points per batch of the mapped pipelines (bounds the working set; see transport).
+BATCH = 256
+#: Refined graded rule (inner, levels, level_nodes) of the converged reference.
+REFERENCE_RULE = (64, 10, 24)
+TARGETS = {"grid_s": 5.0, "grid_speedup": 50.0, "fig1_s": 0.2, "gradient_ratio": 3.0, "compile_s": 10.0}
+
+
+# ---------------------------------------------------------------------------------------------
+# Environment and timing helpers
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages (the machine is shared: record with every timing)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover - not on every platform
+        return []
+
+
+def environment(device=None, dtype: str = "float64") -> dict:
+    """Versions, device and precision of a benchmark record."""
+    import jaxlib
+
+    dev = device if device is not None else jax.devices()[0]
+    return {
+        "jax": jax.__version__,
+        "jaxlib": jaxlib.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "platform": dev.platform,
+        "device_kind": getattr(dev, "device_kind", str(dev)),
+        "device": str(dev),
+        "cpu_count": os.cpu_count(),
+        "dtype": dtype,
+        "load_avg": load_average(),
+    }
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> tuple[float, list[float]]:
+    """Median wall time in s of ``fn()`` (its outputs are blocked on), and all the times."""
+    times = []
+    for _ in range(max(int(repeats), 1)):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn())
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)), times
+
+
+@contextlib.contextmanager
+def placement(device=None, dtype: str = "float64"):
+    """Run on ``device`` in ``dtype`` ("float64" or "float32")."""
+    if dtype not in ("float64", "float32"):
+        raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}")
+    with contextlib.ExitStack() as stack:
+        if device is not None:
+            stack.enter_context(jax.default_device(device))
+        if dtype == "float32":
+            stack.enter_context(jax.enable_x64(False))
+        yield
+
+
+class CompileCounter:
+    """Counts XLA backend compilations (and their seconds) while active."""
+
+    def __init__(self):
+        self.count = 0
+        self.seconds = 0.0
+        self._active = False
+
+    def _listener(self, event: str, duration: float, **_):
+        if self._active and event == "/jax/core/compile/backend_compile_duration":
+            self.count += 1
+            self.seconds += duration
+
+    def __enter__(self):
+        jax.monitoring.register_event_duration_secs_listener(self._listener)
+        self._active = True
+        return self
+
+    def __exit__(self, *exc):
+        self._active = False
+        with contextlib.suppress(Exception):
+            jax.monitoring.unregister_event_duration_listener(self._listener)
+        return False
+
+
+def grid_points(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flattened (r, alpha) of the ``size x size`` benchmark grid, shape (size**2,) each."""
+    r = np.linspace(*R_RANGE, size)
+    a = np.linspace(*ALPHA_RANGE, size)
+    rr, aa = np.meshgrid(r, a, indexing="ij")
+    return rr.ravel(), aa.ravel()
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipelines that are timed (public quantity functions, vmapped over the grid)
+
+
+def grid_function(names: tuple[str, ...] = GRID_NAMES, nodes: int | None = None) -> Callable:
+    """Jitted f(U, r, alpha) -> (len(names), P) for flat arrays r, alpha of P points.
+
+    The quantities are :func:`jaxorb.quantities.joint` of ``names`` (one solve per injection
+    shared by its interface quantities), mapped over the points in batches of :data:`BATCH`.
+    """
+    fn = quantities.joint(tuple(names), nodes)
+
+    @jax.jit
+    def f(U, r, alpha):
+        return jax.lax.map(lambda x: fn(U, x[0], x[1], 0.0), (r, alpha), batch_size=BATCH).T
+
+    return f
+
+
+def gradient_function(name: str = "eta_yz_x", nodes: int | None = None) -> tuple[Callable, Callable]:
+    """(forward, gradient): jitted f(U, r, alpha) -> (P,) and -> ((P,), (P,)) d/dr, d/dalpha."""
+    kw = {} if nodes is None else {"n": nodes}
+    fn = quantities.get(name, **kw).fn
+    g = jax.grad(lambda rr, aa, U: fn(U, rr, aa, 0.0), argnums=(0, 1))
+    fwd = jax.jit(lambda U, r, a: jax.lax.map(lambda x: fn(U, x[0], x[1], 0.0), (r, a), batch_size=BATCH))
+    grad = jax.jit(lambda U, r, a: jax.lax.map(lambda x: g(x[0], x[1], U), (r, a), batch_size=BATCH))
+    return fwd, grad
+
+
+def fig1_function(nodes: int | None = None, z_max: float = FIG1_ZMAX) -> tuple[Callable, int]:
+    """Jitted f(U, r, alpha, z) -> dict of (3, 8, nz) density/current/torque for |L_x,y,z>."""
+    from . import profiles
+
+    n = profiles.nodes_for_depth(z_max) if nodes is None else int(nodes)
+    rho = np.stack([profiles.density_matrix(j) for j in "xyz"])
+
+    @jax.jit
+    def f(U, r, alpha, z):
+        from .operators import const
+
+        out = profiles.profile_arrays(U, r, alpha, const(rho), z, n=n)
+        return {k: out[k] for k in ("density", "current", "torque")}
+
+    return f, n
+
+
+def kappa_nodes(U, r, nodes=None) -> tuple[np.ndarray, np.ndarray]:
+    """The kappa rule of the fast path at every point: (kappa, weight), each (P, K), NumPy.
+
+    ``nodes`` as for :func:`jaxorb.surface.make_rule` (None: the default graded rule).
+    """
+    from . import surface
+
+    rule = jax.vmap(lambda rr: surface.make_rule(U, rr, nodes))(jnp.asarray(r))
+    return np.asarray(rule.kappa), np.asarray(rule.weight)
+
+
+# ---------------------------------------------------------------------------------------------
+# Vectorised NumPy baseline: the same quadrature, one stacked 6x6 solve per (point, kappa, phi)
+
+
+def _np_sqrt_branch(x):
+    """q = sqrt(x) for x >= 0, i sqrt(-x) otherwise (PHYSICS.md §3)."""
+    return np.where(x >= 0, np.sqrt(np.abs(x)), 1j * np.sqrt(np.abs(x)))
+
+
+def numpy_interface_quantities(
+    U: float, r: np.ndarray, alpha: np.ndarray, kappa: np.ndarray, weight: np.ndarray, n_phi: int = 8, p: float = 2.0
+) -> dict[str, np.ndarray]:
+    """The grid quantities with NumPy, vectorised over points, kappa nodes and phi points.
+
+    Builds the 6x6 boundary system of PHYSICS.md §4 at every (point, kappa, phi) with both
+    incident states (|L_x>, |L_z>) as right-hand sides, solves them with one stacked
+    ``numpy.linalg.solve``, forms the currents of PHYSICS.md §5 at z = 0 and averages them with the
+    kappa rule of the fast path and the equally spaced phi rule (§6).
+
+    Args:
+        U: potential step (scalar). r, alpha: (P,) parameters.
+        kappa, weight: (P, K) kappa nodes and weights (the fast path's rule, :func:`kappa_nodes`).
+        n_phi: phi points (exact from 5; 8 is the package's reference rule).
+        p: transparency of the memory-loss equation (paper Eq. 9).
+
+    Returns:
+        dict name -> (P,) for :data:`GRID_NAMES`.
+    """
+    r = np.asarray(r, float)[:, None, None]
+    alpha = np.asarray(alpha, float)[:, None, None]
+    phi = 2 * np.pi * np.arange(n_phi) / n_phi
+    kap = np.asarray(kappa)[:, :, None]
+    k_r = np.sqrt(1.0 - U)
+    k_t = k_r / np.sqrt(1.0 + r)
+    q_t = _np_sqrt_branch((k_t - kap) * (k_t + kap))
+    q_r = _np_sqrt_branch((k_r - kap) * (k_r + kap))
+    q_n = np.sqrt(np.maximum(1.0 - kap * kap, 0.0))
+    e = np.exp(1j * phi)  # (F,)
+    beta = kap / (q_t + k_t)
+    b2 = beta * beta
+    norm = 1.0 / (1.0 + b2)
+    shape = np.broadcast_shapes(beta.shape, e.shape)
+    u = np.zeros(shape + (3, 3), complex)
+    # columns +, -, 0 at azimuth phi (paper Eq. 4 phases)
+    u[..., 0, 0] = norm
+    u[..., 1, 0] = np.sqrt(2) * beta * norm * e
+    u[..., 2, 0] = b2 * norm * e * e
+    u[..., 0, 1] = b2 * norm
+    u[..., 1, 1] = -np.sqrt(2) * beta * norm * e
+    u[..., 2, 1] = norm * e * e
+    u[..., 0, 2] = -kap / (np.sqrt(2) * k_r) / e
+    u[..., 1, 2] = q_r / k_r
+    u[..., 2, 2] = kap / (np.sqrt(2) * k_r) * e
+    q = np.stack(np.broadcast_arrays(q_t, q_t, q_r), axis=-1)  # (P, K, 1, 3)
+    kx = (kap * np.cos(phi))[..., None, None]
+    ky = (kap * np.sin(phi))[..., None, None]
+    a_op = kx * LX + ky * LY
+    m_op = a_op @ LZ + LZ @ a_op
+    k_op = LX * ky - LY * kx
+    rr = r[..., None, None]
+    c_op = np.eye(3) + rr * np.diag([1.0, 0.0, 1.0])
+    w_mat = 1j * (c_op @ u) * q[..., None, :] + 0.5j * rr * (m_op @ u)
+    iqn = (1j * q_n)[..., None, None] * np.eye(3)
+    al = alpha[..., None, None]
+    big = np.zeros(shape + (6, 6), complex)
+    big[..., :3, :3] = np.eye(3)
+    big[..., :3, 3:] = -u
+    big[..., 3:, :3] = iqn - al * k_op
+    big[..., 3:, 3:] = w_mat
+    inc = np.stack([INCIDENT_STATES["x"], INCIDENT_STATES["z"]], axis=-1)  # (3, 2)
+    rhs = np.concatenate([np.broadcast_to(-inc, shape + (3, 2)), (iqn + al * k_op) @ inc], axis=-2)
+    x = np.linalg.solve(big, rhs)  # (P, K, F, 6, 2)
+    rho, t = x[..., :3, :], x[..., 3:, :]
+    psi = u @ t
+    dpsi = u @ (1j * q[..., :, None] * t)
+    avg = np.asarray(weight)[:, :, None] / n_phi  # (P, K, 1)
+
+    def right(op, j):
+        oc = op @ c_op + c_op @ op
+        om = op @ m_op + m_op @ op
+        ps, dps = psi[..., j], dpsi[..., j]
+        kin = np.einsum("...i,...ij,...j->...", ps.conj(), oc, -1j * dps).real
+        cf = np.einsum("...i,...ij,...j->...", ps.conj(), om, ps).real
+        return (0.5 * (kin + 0.5 * r * cf) * avg).sum(axis=(1, 2))
+
+    def left(op, j):
+        vin = inc[:, j]
+        ref = rho[..., j]
+        val = np.vdot(vin, op @ vin).real - np.einsum("...i,ij,...j->...", ref.conj(), op, ref).real
+        return (q_n * val * avg).sum(axis=(1, 2))
+
+    jl_x = left(LX, 0)
+    jl_z = left(LZ, 1)
+    ratio = jl_z / right(LZ, 1)
+    return {
+        "eta_yz_x": right(OPERATORS["Lyz"], 0) / jl_x,
+        "eta_x2-y2_x": right(OPERATORS["Lx2-y2"], 0) / jl_x,
+        "eta_z2_z": right(OPERATORS["Lz2"], 1) / jl_z,
+        "delta_z": _np_memory_loss(ratio, p),
+    }
+
+
+def _np_memory_loss(ratio: np.ndarray, p: float) -> np.ndarray:
+    """delta >= 0 with cosh(delta) + p delta sinh(delta) = ratio, vectorised Newton (Eq. 9)."""
+    valid = ratio >= 1.0 - 1e-12
+    x = np.where(valid & (ratio > 1.0 + 1e-12), ratio, 1.0)
+    d = np.arccosh(x)
+    for _ in range(60):
+        g = np.cosh(d) + p * d * np.sinh(d) - x
+        dg = (1.0 + p) * np.sinh(d) + p * d * np.cosh(d)
+        d = np.where(dg > 0, d - g / np.where(dg > 0, dg, 1.0), d)
+    return np.where(valid, np.maximum(d, 0.0), np.nan)
+
+
+# ---------------------------------------------------------------------------------------------
+# The four targets
+
+
+def _errors(values: np.ndarray, ref: np.ndarray) -> dict:
+    diff = np.abs(np.asarray(values, float) - np.asarray(ref, float))
+    finite = np.isfinite(ref) & np.isfinite(values)
+    nan_mismatch = int(np.sum(np.isnan(ref) != np.isnan(values)))
+    d = diff[finite]
+    rel = d / np.maximum(np.abs(np.asarray(ref, float)[finite]), 1e-6)
+    return {
+        "max_abs": float(d.max()) if d.size else 0.0,
+        "max_rel": float(rel.max()) if rel.size else 0.0,
+        "nan_mismatch": nan_mismatch,
+    }
+
+
+def bench_grid(
+    size: int = 256,
+    repeats: int = 3,
+    baseline_points: int = 64,
+    check_points: int = 16,
+    reference_nodes=REFERENCE_RULE,
+    device=None,
+    dtype: str = "float64",
+    seed: int = 0,
+    keep_values: bool = False,
+) -> dict:
+    """Grid target: the four interface quantities on ``size x size`` (r, alpha) at U = 0.5.
+
+    Args:
+        size: grid points per axis (target: 256).
+        repeats: timed runs (median reported).
+        baseline_points: grid points on which the NumPy baseline is timed (reported per point).
+        check_points: random grid points compared with the converged reference.
+        reference_nodes: kappa rule of the reference (the same pipeline, refined): a tuple
+            (inner, levels, level_nodes) of the graded rule or an int per segment.
+        device, dtype: where and in which precision to run.
+        keep_values: also return the grid values (key ``values``, not JSON-serialisable).
+
+    Returns:
+        dict with the environment, sizes, node counts, times (s), per-point times (us), the
+        baseline's per-point time and the speed-up, and the accuracy reached.
+    """
+    r, a = grid_points(size)
+    npts = r.size
+    rng = np.random.default_rng(seed)
+    with placement(device, dtype):
+        f = grid_function()
+        args = (jnp.asarray(GRID_U), jnp.asarray(r), jnp.asarray(a))
+        t0 = time.perf_counter()
+        vals = jax.block_until_ready(f(*args))
+        first = time.perf_counter() - t0
+        med, times = median_time(lambda: f(*args), repeats)
+        vals = np.asarray(vals, dtype=float)
+        idx = rng.choice(npts, size=min(check_points, npts), replace=False)
+    # converged reference in float64 on random points, on the default device
+    with placement(None, "float64"):
+        fr = grid_function(nodes=reference_nodes)
+        ref = np.asarray(fr(jnp.asarray(GRID_U), jnp.asarray(r[idx]), jnp.asarray(a[idx])))
+    acc = {name: _errors(vals[i, idx], ref[i]) for i, name in enumerate(GRID_NAMES)}
+    # NumPy baseline on a subset, reported per point
+    bidx = rng.choice(npts, size=min(baseline_points, npts), replace=False)
+    kap, wk = kappa_nodes(GRID_U, r[bidx])
+    t_np, np_times = median_time(
+        lambda: numpy_interface_quantities(GRID_U, r[bidx], a[bidx], kap, wk), max(1, min(repeats, 3))
+    )
+    base = numpy_interface_quantities(GRID_U, r[bidx], a[bidx], kap, wk)
+    base_vs_jax = {name: _errors(base[name], vals[i, bidx]) for i, name in enumerate(GRID_NAMES)}
+    from . import surface
+
+    per_point = med / npts
+    np_per_point = t_np / bidx.size
+    out = {
+        "target": "grid",
+        "env": environment(device, dtype),
+        "names": list(GRID_NAMES),
+        "U": GRID_U,
+        "r_range": list(R_RANGE),
+        "alpha_range": list(ALPHA_RANGE),
+        "size": size,
+        "points": npts,
+        "kappa_nodes_per_point": int(kap.shape[1]),
+        "kappa_rule": {
+            "kind": "graded",
+            "inner_nodes": surface.INNER_NODES,
+            "levels": surface.LEVELS,
+            "level_nodes": surface.LEVEL_NODES,
+            "level_ratio": surface.LEVEL_RATIO,
+        },
+        "phi_points_baseline": 8,
+        "reference_rule": list(reference_nodes) if isinstance(reference_nodes, tuple) else reference_nodes,
+        "first_call_s": first,
+        "median_s": med,
+        "times_s": times,
+        "per_point_us": per_point * 1e6,
+        "baseline_points": int(bidx.size),
+        "baseline_per_point_us": np_per_point * 1e6,
+        "baseline_times_s": np_times,
+        "baseline_full_grid_s_estimate": np_per_point * npts,
+        "speedup_vs_numpy": np_per_point / per_point,
+        "accuracy_vs_reference": acc,
+        "max_abs_error": max(v["max_abs"] for v in acc.values()),
+        "baseline_vs_jax": base_vs_jax,
+        "load_after": load_average(),
+    }
+    if keep_values:
+        out["values"] = vals
+    return out
+
+
+def bench_fig1(
+    nz: int = 2000,
+    repeats: int = 5,
+    reference_factor: float = 2.0,
+    device=None,
+    dtype: str = "float64",
+    keep_values: bool = False,
+) -> dict:
+    """Fig. 1 target: 8 observables x 3 injections x ``nz`` depths up to z = 100.
+
+    Density, current and torque profiles at U = r = 0.5, alpha = 0. Accuracy: max abs difference
+    from the same pipeline with ``reference_factor`` times the nodes, in float64.
+    """
+    z = np.linspace(0.0, FIG1_ZMAX, nz)
+    with placement(device, dtype):
+        f, n = fig1_function()
+        args = tuple(jnp.asarray(x) for x in FIG1_PARAMS) + (jnp.asarray(z),)
+        t0 = time.perf_counter()
+        out = jax.block_until_ready(f(*args))
+        first = time.perf_counter() - t0
+        med, times = median_time(lambda: f(*args), repeats)
+        vals = {k: np.asarray(v, float) for k, v in out.items()}
+    with placement(None, "float64"):
+        fr, nref = fig1_function(nodes=int(round(n * reference_factor)))
+        ref = fr(*(jnp.asarray(x) for x in FIG1_PARAMS), jnp.asarray(z))
+    acc = {k: float(np.abs(vals[k] - np.asarray(ref[k])).max()) for k in vals}
+    res = {
+        "target": "fig1",
+        "env": environment(device, dtype),
+        "params": list(FIG1_PARAMS),
+        "depths": nz,
+        "z_max": FIG1_ZMAX,
+        "observables": 8,
+        "injections": 3,
+        "nodes_per_segment": n,
+        "reference_nodes_per_segment": nref,
+        "first_call_s": first,
+        "median_s": med,
+        "times_s": times,
+        "accuracy_vs_reference": acc,
+        "max_abs_error": max(acc.values()),
+        "target_s": TARGETS["fig1_s"],
+        "load_after": load_average(),
+    }
+    if keep_values:
+        res["values"] = vals
+    return res
+
+
+def bench_gradient(
+    size: int = 256, repeats: int = 3, device=None, dtype: str = "float64", check_points: int = 4
+) -> dict:
+    """Gradient target: d eta_yz^x / d(r, alpha) on the grid vs the forward pass (ratio <= 3).
+
+    The gradient is also checked against central differences of the forward pass on a few
+    points (h = 1e-5).
+    """
+    r, a = grid_points(size)
+    with placement(device, dtype):
+        fwd, grad = gradient_function()
+        args = (jnp.asarray(GRID_U), jnp.asarray(r), jnp.asarray(a))
+        jax.block_until_ready(fwd(*args))
+        jax.block_until_ready(grad(*args))
+        t_f, tf_all = median_time(lambda: fwd(*args), repeats)
+        t_g, tg_all = median_time(lambda: grad(*args), repeats)
+    fd_err = None
+    if dtype == "float64":
+        with placement(device, dtype):
+            idx = np.linspace(0, r.size - 1, min(check_points, r.size)).astype(int)
+            ri, ai = jnp.asarray(r[idx]), jnp.asarray(a[idx])
+            g = np.array(grad(jnp.asarray(GRID_U), ri, ai))
+            h = 1e-5
+            fd = np.array(
+                [
+                    (np.asarray(fwd(GRID_U, ri + h, ai)) - np.asarray(fwd(GRID_U, ri - h, ai))) / (2 * h),
+                    (np.asarray(fwd(GRID_U, ri, ai + h)) - np.asarray(fwd(GRID_U, ri, ai - h))) / (2 * h),
+                ]
+            )
+            fd_err = float(np.abs(g - fd).max())
+    return {
+        "target": "gradient",
+        "env": environment(device, dtype),
+        "name": "eta_yz_x",
+        "size": size,
+        "points": int(r.size),
+        "forward_median_s": t_f,
+        "gradient_median_s": t_g,
+        "forward_times_s": tf_all,
+        "gradient_times_s": tg_all,
+        "ratio": t_g / t_f,
+        "max_abs_diff_vs_central_differences": fd_err,
+        "target_ratio": TARGETS["gradient_ratio"],
+        "load_after": load_average(),
+    }
+
+
+def bench_compile(size: int = 8, nz: int = 200, device=None, dtype: str = "float64") -> dict:
+    """Compile-time target: compile every pipeline (grid, Fig. 1, gradient) and check that new
+    parameter values (same shapes) trigger no recompilation, also through the public API.
+
+    Compile times are those of ``jit(...).lower(...).compile()`` on fresh functions; the sum is
+    the pipeline's compile time (target <= 10 s).
+    """
+    import jaxorb as jo
+
+    r, a = grid_points(size)
+    z = np.linspace(0.0, FIG1_ZMAX, nz)
+    compile_s = {}
+    with placement(device, dtype):
+        grid = grid_function()
+        fwd, grad = gradient_function()
+        fig1, _ = fig1_function()
+        gargs = (jnp.asarray(GRID_U), jnp.asarray(r), jnp.asarray(a))
+        jobs = {
+            "grid": (grid, gargs),
+            "gradient": (grad, gargs),
+            "fig1": (fig1, tuple(jnp.asarray(x) for x in FIG1_PARAMS) + (jnp.asarray(z),)),
+        }
+        compiled = {}
+        for key, (fn, args) in jobs.items():
+            t0 = time.perf_counter()
+            compiled[key] = fn.lower(*args).compile()
+            compile_s[key] = time.perf_counter() - t0
+        # recompilation check: warm up each public entry point, then change only values
+        calls = {
+            "grid": lambda s: grid(jnp.asarray(GRID_U + 0.01 * s), jnp.asarray(r + 0.1 * s), jnp.asarray(a + 0.1 * s)),
+            "gradient": lambda s: grad(jnp.asarray(GRID_U), jnp.asarray(r + 0.1 * s), jnp.asarray(a)),
+            "fig1": lambda s: fig1(0.5, 0.5 + 0.1 * s, 0.1 * s, jnp.asarray(z)),
+            "efficiency": lambda s: jo.efficiency(jo.Params(0.5, r + 0.1 * s, a), "x", "Lyz"),
+            "memory_loss": lambda s: jo.memory_loss(jo.Params(0.5, r[0] + 0.1 * s, a[0]), "z"),
+            "mean_torque": lambda s: jo.mean_torque(jo.Params(0.5, 0.5 + 0.1 * s, 0.1 * s), "z"),
+            "profile": lambda s: jo.profile(jo.Params(0.5, 0.5 + 0.1 * s, 0.1 * s), z, "x").current["Lx"],
+        }
+        recompiles = {}
+        for key, call in calls.items():
+            jax.block_until_ready(call(0))
+            with CompileCounter() as cc:
+                for s in (1, 2):
+                    jax.block_until_ready(call(s))
+            recompiles[key] = cc.count
+    return {
+        "target": "compile",
+        "env": environment(device, dtype),
+        "compile_s": compile_s,
+        "total_compile_s": float(sum(compile_s.values())),
+        "recompilations_on_new_values": recompiles,
+        "no_recompilation": all(v == 0 for v in recompiles.values()),
+        "target_s": TARGETS["compile_s"],
+        "load_after": load_average(),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables, JSON and the all-device run
+
+
+def _fmt(x, spec=".3g") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def table(records: list[dict]) -> str:
+    """A plain-text table of benchmark records (one row per target, device and dtype)."""
+    head = f"{'target':9} {'device':14} {'dtype':8} {'value':>12} {'target':>10} {'ratio':>10} {'accuracy':>10} {'load':>6}"
+    rows = [head, "-" * len(head)]
+    for rec in records:
+        env = rec["env"]
+        dev = env["device_kind"][:14]
+        load = env["load_avg"][0] if env["load_avg"] else None
+        t = rec["target"]
+        if t == "grid":
+            val, tgt, ratio, acc = rec["median_s"], TARGETS["grid_s"], rec["speedup_vs_numpy"], rec["max_abs_error"]
+            val_s, ratio_s = f"{val:.4g} s", f"{ratio:.1f}x np"
+        elif t == "fig1":
+            val, tgt, acc = rec["median_s"], TARGETS["fig1_s"], rec["max_abs_error"]
+            val_s, ratio_s = f"{val * 1e3:.4g} ms", "-"
+        elif t == "gradient":
+            val, tgt, acc = (
+                rec["gradient_median_s"],
+                TARGETS["gradient_ratio"],
+                rec["max_abs_diff_vs_central_differences"],
+            )
+            val_s, ratio_s = f"{val:.4g} s", f"{rec['ratio']:.2f}x fwd"
+        else:
+            val, tgt, acc = rec["total_compile_s"], TARGETS["compile_s"], None
+            val_s, ratio_s = f"{val:.3g} s", "recompile " + ("no" if rec["no_recompilation"] else "YES")
+        rows.append(
+            f"{t:9} {dev:14} {env['dtype']:8} {val_s:>12} {_fmt(tgt):>10} {ratio_s:>10} {_fmt(acc, '.1e'):>10} {_fmt(load):>6}"
+        )
+    return "\n".join(rows)
+
+
+def _headline(rec: dict) -> str:
+    t = rec["target"]
+    if t == "grid":
+        return f"{rec['median_s']:.3g} s ({rec['speedup_vs_numpy']:.0f}x np, err {rec['max_abs_error']:.0e})"
+    if t == "fig1":
+        return f"{rec['median_s'] * 1e3:.3g} ms (err {rec['max_abs_error']:.0e})"
+    if t == "gradient":
+        return f"{rec['gradient_median_s']:.3g} s ({rec['ratio']:.2f}x fwd)"
+    return f"{rec['total_compile_s']:.3g} s" + ("" if rec["no_recompilation"] else " RECOMPILES")
+
+
+def device_table(records: list[dict]) -> str:
+    """The CPU-versus-GPU table: one row per target, one column per (device, dtype).
+
+    float32 columns add the float32 error against float64 of the same device where measured.
+    """
+    cols = []
+    for rec in records:
+        key = (rec["env"]["device_kind"], rec["env"]["dtype"])
+        if key not in cols:
+            cols.append(key)
+    width = 34
+    head = f"{'target':9} " + " ".join(f"{(k + ' ' + d)[:width]:>{width}}" for k, d in cols)
+    rows = [head, "-" * len(head)]
+    for target in ("grid", "fig1", "gradient", "compile"):
+        cells = []
+        for col in cols:
+            rec = next(
+                (x for x in records if x["target"] == target and (x["env"]["device_kind"], x["env"]["dtype"]) == col),
+                None,
+            )
+            cells.append("-" if rec is None else _headline(rec))
+        rows.append(f"{target:9} " + " ".join(f"{c:>{width}}" for c in cells))
+    for rec in records:
+        err = rec.get("float32_error_vs_float64")
+        if err is not None:
+            e = err["max_abs"] if isinstance(err, dict) and "max_abs" in err else max(err.values())
+            rows.append(f"float32 vs float64 on {rec['env']['device_kind']} ({rec['target']}): max abs {e:.2e}")
+    return "\n".join(rows)
+
+
+def write_json(record: dict | list, path: str | Path) -> Path:
+    """Write a record (or list of records) as JSON; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, default=float))
+    return path
+
+
+def available_devices() -> list:
+    """One device per platform: the CPU, and the first GPU when there is one."""
+    devs = [jax.devices("cpu")[0]]
+    with contextlib.suppress(RuntimeError):
+        gpus = jax.devices("gpu")
+        if gpus:
+            devs.append(gpus[0])
+    return devs
+
+
+def run_all(
+    size: int = 256, out: str | Path | None = None, repeats: int = 3, nz: int = 2000, progress=print
+) -> list[dict]:
+    """Every target on every available device (float64; on a GPU also float32, with its error
+    against float64 stated). Writes ``bench-<device>-<dtype>.json`` per run to ``out``."""
+    records = []
+    for dev in available_devices():
+        dtypes = ("float64", "float32") if dev.platform == "gpu" else ("float64",)
+        vals64 = {}
+        for dtype in dtypes:
+            progress(f"[bench] {dev.platform} {dtype}: grid {size}x{size}")
+            g = bench_grid(size, repeats, device=dev, dtype=dtype, keep_values=True)
+            progress(f"[bench] {dev.platform} {dtype}: fig1")
+            f1 = bench_fig1(nz, max(repeats, 5), device=dev, dtype=dtype, keep_values=True)
+            if dtype == "float64":
+                vals64 = {"grid": g["values"], "fig1": f1["values"]}
+            else:
+                g["float32_error_vs_float64"] = _errors(g["values"], vals64["grid"])
+                f1["float32_error_vs_float64"] = {
+                    k: float(np.abs(f1["values"][k] - vals64["fig1"][k]).max()) for k in f1["values"]
+                }
+            g.pop("values")
+            f1.pop("values")
+            progress(f"[bench] {dev.platform} {dtype}: gradient")
+            gr = bench_gradient(size, repeats, device=dev, dtype=dtype)
+            progress(f"[bench] {dev.platform} {dtype}: compile")
+            co = bench_compile(device=dev, dtype=dtype)
+            recs = [g, f1, gr, co]
+            records.extend(recs)
+            if out is not None:
+                write_json(recs, Path(out) / f"bench-{dev.platform}-{dtype}.json")
+    if out is not None:
+        write_json(records, Path(out) / "bench-all.json")
+    return records
+
+
+__all__ = [
+    "GRID_NAMES",
+    "TARGETS",
+    "CompileCounter",
+    "available_devices",
+    "bench_compile",
+    "bench_fig1",
+    "bench_grid",
+    "bench_gradient",
+    "device_table",
+    "environment",
+    "grid_points",
+    "median_time",
+    "numpy_interface_quantities",
+    "run_all",
+    "table",
+    "write_json",
+]
