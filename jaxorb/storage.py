@@ -241,7 +241,8 @@ def open_arrays(path: str | os.PathLike, names: Iterable[str]) -> dict:
 
 
 def finalize(path: str | os.PathLike) -> None:
-    """Mark the store complete, re-consolidate its metadata and drop the block markers (idempotent)."""
+    """Mark the store complete, re-consolidate its metadata, drop the block markers and any temporary
+    files an interrupted write left (idempotent; call when no process is writing)."""
     zarr = _zarr()
     path = Path(path)
     root = zarr.open_group(str(path), mode="r+", zarr_format=3, use_consolidated=False)
@@ -249,6 +250,11 @@ def finalize(path: str | os.PathLike) -> None:
         root.attrs[COMPLETE_ATTR] = True
     _consolidate(path)
     shutil.rmtree(path / MARKERS, ignore_errors=True)
+    # A process killed inside zarr's own write-then-rename leaves its temporary ``*.partial``
+    # file behind (the block was not marked, so it has been rewritten since). Every process is
+    # past its last write when this runs, so none of these is in flight.
+    for stale in path.rglob("*.partial"):
+        stale.unlink(missing_ok=True)
 
 
 def open_dataset(path: str | os.PathLike, load: bool = True):

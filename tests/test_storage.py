@@ -147,3 +147,19 @@ def test_zero_and_one_dimensional_stores(tmp_path):
     assert zero["cheap"].shape == () and float(zero["cheap"]) == pytest.approx(np.sin(1.0) + 0.5)
     one = jo.sweep([cheap()], U=np.linspace(-0.5, 0.9, 11), r=1.0, alpha=0.0, out=tmp_path / "l.zarr", quiet=True)
     assert one["cheap"].dims == ("U",) and xr.open_zarr(tmp_path / "l.zarr")["cheap"].shape == (11,)
+
+
+def test_finalize_removes_temporary_files_of_an_interrupted_write(tmp_path):
+    """zarr writes a chunk to ``<chunk>.<uuid>.partial`` then renames it; SIGKILL between the two
+    leaves the temporary file. The resumed sweep rewrites the block; finalize must drop the
+    leftover so the store equals an uninterrupted one file by file."""
+    out = tmp_path / "s.zarr"
+    ds = jo.sweep([cheap("a")], U=0.5, r=np.linspace(0, 1, 6), alpha=np.linspace(0, 1, 4), out=out, quiet=True)
+    files = store_files(out)
+    chunk = next(p for p in out.rglob("*") if p.is_file() and p.parent.name == "0" and "a" in p.parts)
+    stale = chunk.with_suffix(".0123456789abcdef.partial")
+    stale.write_bytes(b"")
+    storage.finalize(out)
+    assert not stale.exists()
+    assert store_files(out) == files
+    xr.testing.assert_identical(ds, storage.open_dataset(out))

@@ -80,12 +80,12 @@ def test_one_compilation_for_all_chunks_with_padded_last_chunk():
     # blocks of (2, 7) = 14 points over 10 rows: 5 blocks, each one call of 14 points
     ds = jo.sweep([q], U=0.1, r=r, alpha=alpha, chunk_size=16, quiet=True)
     assert sweep_mod.block_shape((10, 7), 16) == (2, 7)
-    f, _ = sweep_mod.evaluator((q,), devices, 14)
+    f, _ = sweep_mod.evaluator((q,), devices, 14, (), None, 2.0)
     assert f._cache_size() == 1
     # blocks of (5, 7) = 35 points: 3 calls of 16 points each (the last padded), one compilation
     q2 = cheap("compile_once_calls")
     ds2 = jo.sweep([q2], U=0.1, r=r, alpha=alpha, chunk_size=40, quiet=True)
-    f2, _ = sweep_mod.evaluator((q2,), devices, sweep_mod.CPU_POINTS_PER_DEVICE)
+    f2, _ = sweep_mod.evaluator((q2,), devices, sweep_mod.CPU_POINTS_PER_DEVICE, (), None, 2.0)
     assert f2._cache_size() == 1
     np.testing.assert_array_equal(ds["compile_once"].values, ds2["compile_once_calls"].values)
     assert np.all(np.isfinite(ds["compile_once"].values))
