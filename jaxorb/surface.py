@@ -430,7 +430,7 @@ def forward_jacobian(f):
     """Wrap f(U, r, alpha, *extra) -> array so that every derivative uses forward mode.
 
     The JVP rule computes the Jacobian columns of the perturbed parameters among (U, r, alpha)
-    with forward-mode pushforwards (one ``jax.jvp`` per perturbed parameter) and returns J t.
+    with forward-mode pushforwards (``jax.jvp`` vmapped over basis tangents) and returns J t.
     Reverse mode then only transposes that small product, so ``jax.grad`` costs about one
     forward-mode pass per perturbed parameter instead of differentiating the fused elementwise
     solver in reverse (measured 10-30x the forward pass on CPU: XLA recomputes shared
@@ -448,18 +448,18 @@ def forward_jacobian(f):
         if not live:
             y = f(*params, *extra)
             return y, jnp.zeros_like(y)
-        # one pushforward per perturbed parameter: each keeps its own symbolic zeros (alpha moves
-        # neither the nodes nor the modes, only S); ~10% faster than one pushforward vmapped over
-        # a basis, same compile time (docs/performance.md)
-        y, out = None, 0.0
-        for i in live:
+        # all perturbed directions in one vmapped pushforward: about as fast as separate ones
+        # and 20% quicker to compile (docs/performance.md)
+        eye = jnp.eye(len(live), dtype=jnp.result_type(*(params[i] for i in live)))
 
-            def along(x, i=i):
-                return f(*(x if k == i else p for k, p in enumerate(params)), *extra)
+        def push(basis):
+            tan = [jnp.zeros_like(p) for p in params]
+            for k, i in enumerate(live):
+                tan[i] = basis[k] + jnp.zeros_like(params[i])
+            return jax.jvp(lambda *ps: f(*ps, *extra), params, tuple(tan))
 
-            y, col = jax.jvp(along, (params[i],), (jnp.ones_like(params[i]),))
-            out = out + col * tangents[i]
-        return y, out
+        y, cols = jax.vmap(push, out_axes=(None, 0))(eye)
+        return y, sum(cols[k] * tangents[i] for k, i in enumerate(live))
 
     g.defjvp(rule, symbolic_zeros=True)
     return g
