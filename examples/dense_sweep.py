@@ -1,7 +1,7 @@
 """Dense (r, alpha_R) map of the conversion efficiency eta_yz^x, with the optimum found by
 gradient ascent (jo.maximize) marked on it.
 
-Run:  python examples/dense_sweep.py [--size 64] [--out dense_sweep] [--nodes 24]
+Run:  python examples/dense_sweep.py [--size 64] [--out dense_sweep] [--nodes N]
 
 Writes ``<out>.zarr`` (the sweep: open it with ``xarray.open_zarr``; re-running resumes or
 reuses it) and ``<out>.png`` (the map). The default 64 x 48 grid takes about a minute on 2 CPU
@@ -30,7 +30,7 @@ from jaxorb import plotting
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=64, help="points along r (alpha gets 3/4 as many)")
-    ap.add_argument("--nodes", type=int, default=24, help="kappa nodes per segment")
+    ap.add_argument("--nodes", type=int, default=None, help="kappa nodes per segment (default: graded rule)")
     ap.add_argument("--steps", type=int, default=200, help="optimiser steps")
     ap.add_argument("--out", default="dense_sweep", help="output prefix (.zarr store and .png)")
     ap.add_argument("--overwrite", action="store_true", help="replace an existing store of another sweep")

@@ -187,7 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--starts-at", default="", help="explicit starts 'r,alpha;r,alpha;...' instead of random ones")
     opt.add_argument("--steps", type=int, default=300, help="optimiser steps (default: %(default)s)")
     opt.add_argument("--seed", type=int, default=0, help="PRNG seed of the starts (default: %(default)s)")
-    opt.add_argument("--nodes", type=int, default=24, help="kappa nodes per segment (default: %(default)s)")
+    opt.add_argument(
+        "--nodes", type=int, default=None, help="kappa nodes per segment (default: the graded rule, ~1e-12)"
+    )
     opt.add_argument("--grid", type=int, default=41, help="landscape grid points per axis (default: %(default)s)")
     opt.add_argument("--minimize", action="store_true", help="minimise instead of maximise")
     opt.add_argument("--out", default="jaxorb-optimize", help="output directory (default: %(default)s)")
@@ -216,7 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", required=True, help="output zarr store, e.g. map.zarr")
     sw.add_argument("--overwrite", action="store_true", help="replace a store holding a different sweep")
     sw.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    sw.add_argument("--nodes", type=int, default=None, help="kappa nodes per segment (default: 24, more for depths)")
+    sw.add_argument(
+        "--nodes",
+        type=int,
+        default=None,
+        help="kappa nodes per segment (default: graded rule; depth quantities 24+ceil(z/4))",
+    )
     sw.add_argument("--chunk-size", type=int, default=None, help="max points per block (default: per device type)")
     sw.add_argument("--transparency", type=float, default=2.0, help="p for delta_* (default: %(default)s)")
     sw.add_argument("--distributed", action="store_true", help="jax.distributed.initialize() from the environment")

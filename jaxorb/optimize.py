@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from . import quadrature, quantities
+from . import quantities
 from .params import Params, check_real, validate_count, validate_params
 
 AXES = ("r", "alpha")
@@ -75,7 +75,7 @@ class OptimizeResult(NamedTuple):
         }
 
 
-def _objective_fn(objective, nodes: int) -> tuple[Callable, str]:
+def _objective_fn(objective, nodes: int | None) -> tuple[Callable, str]:
     """(f(U, r, alpha) -> scalar, label) for a name or a callable of Params."""
     if isinstance(objective, str):
         q = quantities.get(objective, n=nodes)
@@ -130,7 +130,7 @@ def maximize(
     steps: int = 300,
     optimizer: optax.GradientTransformation | None = None,
     seed: int = 0,
-    nodes: int = quadrature.DEFAULT_NODES,
+    nodes: int | None = None,
     progress: bool | None = None,
     sign: float = 1.0,
 ) -> OptimizeResult:
@@ -148,7 +148,8 @@ def maximize(
         optimizer: an optax transformation (default Adam with a cosine-decayed step 0.05 ->
             5e-6 in the reparametrised variables).
         seed: PRNG seed for the random starts (results are bit-for-bit reproducible on CPU).
-        nodes: kappa nodes per segment of the quadrature.
+        nodes: kappa rule: None for the graded rule of :mod:`jaxorb.surface` (the public API's
+            default, ~1e-12), or Gauss-Legendre nodes per branch-split segment.
         progress: print progress lines (default: when stderr is a terminal).
         sign: +1 to maximise, -1 to minimise (see :func:`minimize`).
 
@@ -158,7 +159,7 @@ def maximize(
     t0 = time.perf_counter()
     bounds = _check_bounds(bounds)
     steps = validate_count("steps", steps, 1)
-    nodes = validate_count("nodes", nodes, 2)
+    nodes = None if nodes is None else validate_count("nodes", nodes, 2)
     f, label = _objective_fn(objective, nodes)
     (rlo, rhi), (alo, ahi) = bounds["r"], bounds["alpha"]
     if p0 is None:
@@ -253,7 +254,7 @@ def landscape(
     U: float,
     bounds: dict,
     shape: tuple[int, int] = (41, 31),
-    nodes: int = quadrature.DEFAULT_NODES,
+    nodes: int | None = None,
 ):
     """Objective on a regular (r, alpha) grid: (r (nr,), alpha (na,), values (nr, na))."""
     f, _ = _objective_fn(objective, nodes)
