@@ -62,6 +62,14 @@ def _consts(j: str):
     return profiles.density_matrix(j), transport.injected_dipole(j)
 
 
+def _match(name) -> re.Match:
+    """The parsed name of a registry quantity; ValueError listing the patterns otherwise."""
+    m = _PATTERN.match(name) if isinstance(name, str) else None
+    if m is None or (m.group("op") and m.group("op") not in OPERATOR_NAMES):
+        raise ValueError(f"unknown quantity {name!r}; known patterns: {NAMES_HELP}")
+    return m
+
+
 @functools.cache
 def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
     """Look up a quantity by name.
@@ -74,32 +82,22 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
     Raises:
         ValueError: unknown name (the message lists the patterns).
     """
-    m = _PATTERN.match(name) if isinstance(name, str) else None
-    if m is None or (m.group("op") and m.group("op") not in OPERATOR_NAMES):
-        raise ValueError(f"unknown quantity {name!r}; known patterns: {NAMES_HELP}")
+    m = _match(name)
     j = m.group("j")
     rho, ndip = _consts(j)
-
-    if m.group("q"):
-        iq = OPERATOR_NAMES.index(_QUAD[m.group("q")])
-
-        def fn(U, r, alpha, z=0.0):
-            return transport._efficiency_core(U, r, alpha, rho, ndip, iq, n)
-
-        return Quantity(name, fn, "1", f"conversion efficiency eta_{m.group('q')}^{j}", False)
     head = name.split("_")[0]
-    if head == "ratio":
+
+    if m.group("q") or head in ("ratio", "delta"):
+        # the single-quantity case of joint(): one code path for every interface quantity
+        shared = joint((name,), n, transparency)
 
         def fn(U, r, alpha, z=0.0):
-            return transport._ratio_core(U, r, alpha, rho, ndip, n)
+            return shared(U, r, alpha, z)[0]
 
-        return Quantity(name, fn, "1", f"J_L(0)/J_R(0) for |L_{j}>", False)
-    if head == "delta":
-
-        def fn(U, r, alpha, z=0.0):
-            ratio = transport._ratio_core(U, r, alpha, rho, ndip, n)
-            return transport.solve_memory_loss(ratio, jnp.asarray(transparency, dtype=jnp.result_type(float)))
-
+        if m.group("q"):
+            return Quantity(name, fn, "1", f"conversion efficiency eta_{m.group('q')}^{j}", False)
+        if head == "ratio":
+            return Quantity(name, fn, "1", f"J_L(0)/J_R(0) for |L_{j}>", False)
         return Quantity(name, fn, "1", f"orbital memory loss delta for |L_{j}> (p = {transparency})", False)
     if head in ("c", "cD"):
         finite = head == "cD"
@@ -139,11 +137,9 @@ def joint(names: tuple[str, ...], n: int | None = None, transparency: float = 2.
     ``[get(name, n, transparency).fn(...) for name in names]``.
     """
     names = tuple(names)
-    for name in names:
-        get(name, n, transparency)  # validates the names
     plan: dict = {}
     for name in names:
-        m = _PATTERN.match(name)
+        m = _match(name)
         head = name.split("_")[0]
         if m.group("q") or head in ("ratio", "delta"):
             j = m.group("j")

@@ -183,10 +183,7 @@ def _uses_lapack(qs) -> bool:
 
 
 def _is_registry(q: _quantities.Quantity) -> bool:
-    try:
-        return _quantities._PATTERN.match(q.name) is not None
-    except TypeError:
-        return False
+    return isinstance(q.name, str) and _quantities._PATTERN.match(q.name) is not None
 
 
 @functools.lru_cache(maxsize=16)
