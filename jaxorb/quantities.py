@@ -138,10 +138,12 @@ def joint(names: tuple[str, ...], n: int | None = None, transparency: float = 2.
     """
     names = tuple(names)
     plan: dict = {}
+    interface = set()
     for name in names:
         m = _match(name)
         head = name.split("_")[0]
         if m.group("q") or head in ("ratio", "delta"):
+            interface.add(name)
             j = m.group("j")
             right, left = plan.setdefault(j, (set(), set()))
             dip = "L" + j
@@ -152,30 +154,36 @@ def joint(names: tuple[str, ...], n: int | None = None, transparency: float = 2.
                 right.add(dip)
     plan = {j: (tuple(sorted(rt)), tuple(sorted(lt))) for j, (rt, lt) in plan.items()}
 
-    def fn(U, r, alpha, z=0.0):
-        cur = {}
-        for j, (right_ops, left_ops) in plan.items():
-            right, left = surface.surface_currents(U, r, alpha, profiles.density_matrix(j), right_ops, left_ops, n)
-            cur[j] = (dict(zip(right_ops, right)), dict(zip(left_ops, left)))
-        out = []
-        for name in names:
-            m = _PATTERN.match(name)
-            head = name.split("_")[0]
-            j = m.group("j")
-            if m.group("q"):
-                right, left = cur[j]
-                out.append(right[_QUAD[m.group("q")]] / left["L" + j])
-            elif head in ("ratio", "delta"):
-                right, left = cur[j]
+    def combine_for(j, right_ops, left_ops):
+        own = [name for name in names if name in interface and _PATTERN.match(name).group("j") == j]
+
+        def combine(right, left):
+            right, left = dict(zip(right_ops, right)), dict(zip(left_ops, left))
+            out = []
+            for name in own:
+                m = _PATTERN.match(name)
+                if m.group("q"):
+                    out.append(right[_QUAD[m.group("q")]] / left["L" + j])
+                    continue
                 ratio = left["L" + j] / right["L" + j]
-                if head == "ratio":
+                if name.split("_")[0] == "ratio":
                     out.append(ratio)
                 else:
-                    p = jnp.asarray(transparency, dtype=jnp.result_type(float))
-                    out.append(transport.solve_memory_loss(ratio, p))
-            else:
-                out.append(get(name, n, transparency).fn(U, r, alpha, z))
-        return jnp.stack(out)
+                    out.append(transport.solve_memory_loss(ratio, jnp.asarray(transparency, dtype=ratio.dtype)))
+            return jnp.stack(out)
+
+        return own, combine
+
+    def fn(U, r, alpha, z=0.0):
+        vals = {}
+        for j, (right_ops, left_ops) in plan.items():
+            own, combine = combine_for(j, right_ops, left_ops)
+            # one solve per injection; derivatives of a single quantity by the adjoint
+            out = surface.reduce_currents(U, r, alpha, profiles.density_matrix(j), right_ops, left_ops, n, combine)
+            vals.update({name: out[k] for k, name in enumerate(own)})
+        return jnp.stack(
+            [vals[name] if name in vals else get(name, n, transparency).fn(U, r, alpha, z) for name in names]
+        )
 
     return fn
 

@@ -273,19 +273,34 @@ def _wavevector(k, kappa) -> Cz:
     return _make(bands._safe_sqrt(x), bands._safe_sqrt(-x))
 
 
-def solve(U, r, alpha, kappa, q_n) -> Solution:
-    """Closed-form interface solve at phi = 0 (Schur complement + adjugate), per kappa node.
+class Parts(NamedTuple):
+    """Intermediates of :func:`solve` (nested 3x3 tuples of :class:`Cz` over (K,) arrays), kept
+    for the hand-written reverse pass (:mod:`jaxorb.adjoint`).
 
-    S = (i q_N - alpha kappa KHAT) U + i (1 + r L_z^2) U diag(q) + (i/2) r kappa MHAT U, then
-    T = 2 i q_N adj(S) / det(S) (PHYSICS.md §4 with rho eliminated).
-
-    Args:
-        U, r, alpha: scalars. kappa, q_n: (K,) nodes and sqrt(1 - kappa^2).
-
-    Returns:
-        :class:`Solution`.
+    Attributes:
+        beta, nrm, sb, b2n, c0: the mode-eigenvector entries (PHYSICS.md §3).
+        u, q: mode eigenvectors (columns +, -, 0) and wavevectors (q_t, q_t, q_r).
+        mu, ku: MHAT u and KHAT u.
+        s: the Schur complement S; inv_det: 1 / det(S); t: T = 2 i q_N S^-1.
     """
-    k_t, k_r = bands.fermi_wavevectors(U, r)
+
+    beta: Cz
+    nrm: Cz
+    sb: Cz
+    b2n: Cz
+    c0: Cz
+    u: tuple
+    q: tuple
+    mu: tuple
+    ku: tuple
+    s: tuple
+    cof: tuple
+    inv_det: Cz
+    t: tuple
+
+
+def solve_parts(k_t, k_r, r, alpha, kappa, q_n) -> Parts:
+    """:func:`solve` from the Fermi wavevectors, returning every intermediate."""
     q_t = _wavevector(k_t, kappa)
     q_r = _wavevector(k_r, kappa)
     beta = _of(kappa) / (q_t + k_t)
@@ -315,9 +330,27 @@ def solve(U, r, alpha, kappa, q_n) -> Solution:
             c = s[i1][j1] * s[i2][j2] - s[i1][j2] * s[i2][j1]
             cof[i][j] = -c if (i + j) % 2 else c
     det = s[0][0] * cof[0][0] + s[0][1] * cof[0][1] + s[0][2] * cof[0][2]
-    scale = _make(0.0 * q_n, 2.0 * q_n) / det
+    inv_det = 1.0 / det
+    scale = _make(0.0 * q_n, 2.0 * q_n) * inv_det
     t = tuple(tuple(cof[j][i] * scale for j in range(3)) for i in range(3))  # adj = cof^T
-    return Solution(u, q, t, q_n)
+    return Parts(beta, nrm, sb, b2n, c0, u, q, mu, ku, s, tuple(map(tuple, cof)), inv_det, t)
+
+
+def solve(U, r, alpha, kappa, q_n) -> Solution:
+    """Closed-form interface solve at phi = 0 (Schur complement + adjugate), per kappa node.
+
+    S = (i q_N - alpha kappa KHAT) U + i (1 + r L_z^2) U diag(q) + (i/2) r kappa MHAT U, then
+    T = 2 i q_N adj(S) / det(S) (PHYSICS.md §4 with rho eliminated).
+
+    Args:
+        U, r, alpha: scalars. kappa, q_n: (K,) nodes and sqrt(1 - kappa^2).
+
+    Returns:
+        :class:`Solution`.
+    """
+    k_t, k_r = bands.fermi_wavevectors(U, r)
+    p = solve_parts(k_t, k_r, r, alpha, kappa, q_n)
+    return Solution(p.u, p.q, p.t, q_n)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,6 +459,29 @@ def left_current(sol: Solution, op, rho):
 # Derivatives: forward-mode Jacobian behind a custom JVP
 
 
+def _pushforward(f, primals, tangents):
+    """(f(primals), J t) with the Jacobian columns of the perturbed parameters among (U, r,
+    alpha) from forward-mode pushforwards (``jax.jvp`` vmapped over basis tangents)."""
+    params, extra = primals[:3], primals[3:]
+    live = [i for i in range(3) if not isinstance(tangents[i], jax.custom_derivatives.SymbolicZero)]
+    params = tuple(jnp.asarray(p) for p in params)
+    if not live:
+        y = f(*params, *extra)
+        return y, jnp.zeros_like(y)
+    # all perturbed directions in one vmapped pushforward: about as fast as separate ones
+    # and 20% quicker to compile (docs/performance.md)
+    eye = jnp.eye(len(live), dtype=jnp.result_type(*(params[i] for i in live)))
+
+    def push(basis):
+        tan = [jnp.zeros_like(p) for p in params]
+        for k, i in enumerate(live):
+            tan[i] = basis[k] + jnp.zeros_like(params[i])
+        return jax.jvp(lambda *ps: f(*ps, *extra), params, tuple(tan))
+
+    y, cols = jax.vmap(push, out_axes=(None, 0))(eye)
+    return y, sum(cols[k] * tangents[i] for k, i in enumerate(live))
+
+
 def forward_jacobian(f):
     """Wrap f(U, r, alpha, *extra) -> array so that every derivative uses forward mode.
 
@@ -440,28 +496,7 @@ def forward_jacobian(f):
     rather than closed over) are treated as constants: their tangents are ignored.
     """
     g = jax.custom_jvp(f)
-
-    def rule(primals, tangents):
-        params, extra = primals[:3], primals[3:]
-        live = [i for i in range(3) if not isinstance(tangents[i], jax.custom_derivatives.SymbolicZero)]
-        params = tuple(jnp.asarray(p) for p in params)
-        if not live:
-            y = f(*params, *extra)
-            return y, jnp.zeros_like(y)
-        # all perturbed directions in one vmapped pushforward: about as fast as separate ones
-        # and 20% quicker to compile (docs/performance.md)
-        eye = jnp.eye(len(live), dtype=jnp.result_type(*(params[i] for i in live)))
-
-        def push(basis):
-            tan = [jnp.zeros_like(p) for p in params]
-            for k, i in enumerate(live):
-                tan[i] = basis[k] + jnp.zeros_like(params[i])
-            return jax.jvp(lambda *ps: f(*ps, *extra), params, tuple(tan))
-
-        y, cols = jax.vmap(push, out_axes=(None, 0))(eye)
-        return y, sum(cols[k] * tangents[i] for k, i in enumerate(live))
-
-    g.defjvp(rule, symbolic_zeros=True)
+    g.defjvp(lambda primals, tangents: _pushforward(f, primals, tangents), symbolic_zeros=True)
     return g
 
 
@@ -479,6 +514,86 @@ def make_rule(U, r, nodes=None) -> Rule:
     return graded_rule(U, r, *nodes)
 
 
+def _raw_currents(U, r, alpha, rho, right_ops, left_ops, nodes):
+    """(len(right_ops) + len(left_ops),) Fermi-averaged currents at z = 0, no custom derivative."""
+    rule = make_rule(U, r, nodes)
+    sol = solve(U, r, alpha, rule.kappa, rule.q_n)
+    right = [
+        0.5 * jnp.sum(rule.weight * right_current_terms(sol, r, rule.kappa, OPERATORS[n], rho).re, axis=-1)
+        for n in right_ops
+    ]
+    left = [jnp.sum(rule.weight * left_current(sol, OPERATORS[n], rho), axis=-1) for n in left_ops]
+    return jnp.stack(right + left)
+
+
+def reduce_currents(U, r, alpha, rho, right_ops, left_ops, nodes, combine, *extra):
+    """combine(right, left, *extra) of the Fermi-averaged surface currents, differentiable.
+
+    The quantities of the package (efficiencies, current ratios, memory loss) are small
+    functions of a few currents; differentiating at this level lets ``jax.grad`` of a scalar
+    quantity cost one hand-written reverse pass (:func:`jaxorb.adjoint.currents_vjp`, with the
+    cotangents of all currents folded together) instead of one forward-mode pass per parameter.
+
+    Derivatives (a ``custom_jvp``, so forward and reverse mode both work): with a constant
+    ``rho`` and at most as many output values as perturbed parameters, the Jacobian rows come
+    from the adjoint, one per output value; otherwise from forward-mode pushforwards
+    (:func:`forward_jacobian`). Tangents of ``extra`` (and of a traced ``rho``) are ignored.
+
+    Args:
+        U, r, alpha: scalars.
+        rho: incident density matrix, (3, 3) NumPy constant or (..., 3, 3) array.
+        right_ops, left_ops: operator names (static).
+        nodes: kappa rule, see :func:`make_rule`.
+        combine: f(right: tuple, left: tuple, *extra) -> array (small; any shape).
+        *extra: arrays passed to ``combine`` (e.g. dipole components).
+
+    Returns:
+        combine's value.
+    """
+    nr = len(right_ops)
+
+    def split(cur):
+        return tuple(cur[i] for i in range(nr)), tuple(cur[i] for i in range(nr, nr + len(left_ops)))
+
+    if not _const_rho(rho):
+
+        def value_rho(U, r, alpha, rho_arg, *ex):
+            return combine(*split(_raw_currents(U, r, alpha, rho_arg, right_ops, left_ops, nodes)), *ex)
+
+        return forward_jacobian(value_rho)(U, r, alpha, jnp.asarray(rho), *extra)
+
+    def value(U, r, alpha, *ex):
+        return combine(*split(_raw_currents(U, r, alpha, rho, right_ops, left_ops, nodes)), *ex)
+
+    g = jax.custom_jvp(value)
+
+    def rule(primals, tangents):
+        from . import adjoint
+
+        params, ex = tuple(jnp.asarray(p) for p in primals[:3]), primals[3:]
+        live = [i for i in range(3) if not isinstance(tangents[i], jax.custom_derivatives.SymbolicZero)]
+        cur = _raw_currents(*params, rho, right_ops, left_ops, nodes)
+        y, pull = jax.vjp(lambda c: combine(*split(c), *ex), cur)
+        if not live:
+            return y, jnp.zeros_like(y)
+        if y.size > len(live):
+            return _pushforward(value, primals, tangents)
+
+        def grad_row(e):
+            (ct,) = pull(e)
+            return jnp.stack(adjoint.currents_vjp(*params, rho, right_ops, left_ops, nodes, ct, 0 in live))
+
+        # rows unrolled, not vmapped: a batched cotangent would split the per-node graph into a
+        # shared forward part and a batched backward part, which XLA then materialises (+75% flops)
+        basis = np.eye(y.size).reshape((y.size,) + y.shape)
+        jac = jnp.stack([grad_row(jnp.asarray(e, dtype=y.dtype)) for e in basis])  # (y.size, 3)
+        tan = sum(jac[:, i] * tangents[i] for i in live)
+        return y, tan.reshape(y.shape)
+
+    g.defjvp(rule, symbolic_zeros=True)
+    return g(U, r, alpha, *extra)
+
+
 def surface_currents(U, r, alpha, rho, right_ops=(), left_ops=(), nodes=None):
     """Fermi-averaged right- and left-layer currents at z = 0 (PHYSICS.md §5, §6), public units.
 
@@ -491,22 +606,7 @@ def surface_currents(U, r, alpha, rho, right_ops=(), left_ops=(), nodes=None):
     Returns:
         (right, left): tuples of arrays of shape () or (...,), one per name.
     """
-
-    static_rho = _const_rho(rho)
-
-    def raw(U, r, alpha, rho_arg=None):
-        rho_ = rho if static_rho else rho_arg
-        rule = make_rule(U, r, nodes)
-        sol = solve(U, r, alpha, rule.kappa, rule.q_n)
-        right = [
-            0.5 * jnp.sum(rule.weight * right_current_terms(sol, r, rule.kappa, OPERATORS[n], rho_).re, axis=-1)
-            for n in right_ops
-        ]
-        left = [jnp.sum(rule.weight * left_current(sol, OPERATORS[n], rho_), axis=-1) for n in left_ops]
-        return jnp.stack(right + left)
-
-    extra = () if static_rho else (jnp.asarray(rho),)
-    vals = forward_jacobian(raw)(U, r, alpha, *extra)
+    vals = reduce_currents(U, r, alpha, rho, right_ops, left_ops, nodes, lambda rt, lt: jnp.stack(rt + lt))
     return tuple(vals[: len(right_ops)]), tuple(vals[len(right_ops) :])
 
 
@@ -552,6 +652,7 @@ __all__ = [
     "left_current",
     "make_rule",
     "phi_form",
+    "reduce_currents",
     "right_current_terms",
     "rule_size",
     "solve",

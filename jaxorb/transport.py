@@ -117,19 +117,27 @@ def _nodes(n):
 
 def _efficiency_core(U, r, alpha, rho_in, ndip, iq, n=None):
     dips = _dipoles(ndip)
-    (qr,), left = surface.surface_currents(
-        U, r, alpha, rho_in, (OPERATOR_NAMES[iq],), tuple(d for d, _ in dips), _nodes(n)
+    coef = jnp.stack([jnp.asarray(c) for _, c in dips])
+
+    def eta(right, left, coef):
+        return right[0] / sum(coef[i] * j for i, j in enumerate(left))
+
+    return surface.reduce_currents(
+        U, r, alpha, rho_in, (OPERATOR_NAMES[iq],), tuple(d for d, _ in dips), _nodes(n), eta, coef
     )
-    return qr / sum(c * j for (_, c), j in zip(dips, left))
 
 
 def _ratio_core(U, r, alpha, rho_in, ndip, n=None):
     dips = _dipoles(ndip)
     names = tuple(d for d, _ in dips)
-    right, left = surface.surface_currents(U, r, alpha, rho_in, names, names, _nodes(n))
-    jl = sum(c * j for (_, c), j in zip(dips, left))
-    jr = sum(c * j for (_, c), j in zip(dips, right))
-    return jl / jr
+    coef = jnp.stack([jnp.asarray(c) for _, c in dips])
+
+    def ratio(right, left, coef):
+        jl = sum(coef[i] * j for i, j in enumerate(left))
+        jr = sum(coef[i] * j for i, j in enumerate(right))
+        return jl / jr
+
+    return surface.reduce_currents(U, r, alpha, rho_in, names, names, _nodes(n), ratio, coef)
 
 
 def _mean_torque_core(U, r, alpha, rho_in, ndip, thickness, n=None):
