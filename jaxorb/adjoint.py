@@ -32,6 +32,7 @@ import numpy as np
 
 from . import bands, surface
 from .operators import OPERATORS
+from .surface import _cconst, _muli, _re_cm, _rmul
 
 _MHAT_H = surface.MHAT.conj().T
 _KHAT_H = surface.KHAT.conj().T
@@ -44,36 +45,6 @@ def _z(x):
 
 def _zm(x):
     return [[_z(x[i][j]) for j in range(len(x[0]))] for i in range(len(x))]
-
-
-def _rmul(z, x):
-    """z x for a real x (array or number), in real arithmetic: a complex product with a real
-    promoted to complex costs 6 flops instead of 2 (XLA does not simplify it)."""
-    if isinstance(z, (int, float)):
-        return z * x
-    if isinstance(x, (int, float)) and x in (1.0, -1.0):
-        return z if x == 1.0 else -z
-    return jax.lax.complex(jnp.real(z) * x, jnp.imag(z) * x)
-
-
-def _muli(z):
-    """i z without a multiplication."""
-    return jax.lax.complex(-jnp.imag(z), jnp.real(z))
-
-
-def _re_cm(a, b):
-    """Re(conj(a) b) in real arithmetic."""
-    return jnp.real(a) * jnp.real(b) + jnp.imag(a) * jnp.imag(b)
-
-
-def _cconst(c: complex, z):
-    """c z for a constant c: real, imaginary or general."""
-    c = complex(c)
-    if c.imag == 0:
-        return _rmul(z, c.real)
-    if c.real == 0:
-        return _rmul(_muli(z), c.imag)
-    return z * c
 
 
 def _cmat(c: np.ndarray, x):
