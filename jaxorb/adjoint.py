@@ -32,7 +32,7 @@ import numpy as np
 
 from . import bands, surface
 from .operators import OPERATORS
-from .surface import _cconst, _muli, _re_cm, _rmul
+from .surface import _cconst, _muli, _re_cm, _recip, _rmul
 
 _MHAT_H = surface.MHAT.conj().T
 _KHAT_H = surface.KHAT.conj().T
@@ -253,7 +253,7 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     g_nrm = g_nrm + _rmul(g_sb * jnp.conj(beta), surface.SQ2) + g_b2n * jnp.conj(b2)
     g_b2 = g_b2n * jnp.conj(nrm) - g_nrm * jnp.conj(nrm * nrm)
     g_beta = g_beta + _rmul(g_b2 * jnp.conj(beta), 2.0)
-    inv = 1.0 / (q_t + k_t)
+    inv = _recip(q_t + k_t)
     g_kappa = g_kappa + _re_cm(g_beta, inv)
     gbq = -_re_cm(g_beta, beta * inv)  # d/dq_t and d/dk_t share it
     g_qt = g_q[0] + g_q[1] - g_beta * jnp.conj(beta * inv)
@@ -262,7 +262,7 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     # wavevectors q = sqrt(k^2 - kappa^2): dq/d(k^2 - kappa^2) = 1 / (2 q) on both branches
     def through_q(g, qq, k):
         nz = qq != 0
-        gx = jnp.where(nz, jnp.real(jnp.conj(g) / jnp.where(nz, 2.0 * qq, 1.0)), 0.0)
+        gx = jnp.where(nz, _re_cm(g, _recip(jnp.where(nz, 2.0 * qq, 1.0))), 0.0)
         return gx * 2.0 * k, -gx * 2.0 * kappa
 
     dk, dkap = through_q(g_qt, q_t, k_t)

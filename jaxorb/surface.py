@@ -200,6 +200,15 @@ def _cconst(c: complex, z):
     return z * c
 
 
+def _recip(z):
+    """1 / z with one real division; XLA's complex division is several times dearer. No
+    overflow guard: the denominators here (q_t + k_t, 1 + beta^2, det S) are O(1e-10) at the
+    smallest."""
+    re, im = jnp.real(z), jnp.imag(z)
+    d = 1.0 / (re * re + im * im)
+    return jax.lax.complex(re * d, -im * d)
+
+
 def _mul_any(z, o):
     """z o with o a Python constant, a real array or a complex array."""
     if isinstance(o, complex):
@@ -258,12 +267,14 @@ class Cz:
     __rmul__ = __mul__
 
     def __truediv__(self, o):
-        if not isinstance(o, Cz) and _is_real(o):
+        if isinstance(o, Cz):
+            return Cz(self.z * _recip(o.z))
+        if _is_real(o):
             return Cz(_rmul(self.z, 1.0 / o))
-        return Cz(self.z / Cz._v(o))
+        return Cz(self.z / o)
 
     def __rtruediv__(self, o):
-        return Cz(Cz._v(o) / self.z)
+        return Cz(_mul_any(_recip(self.z), Cz._v(o)))
 
     def conj(self):
         return Cz(jnp.conj(self.z))
@@ -325,7 +336,11 @@ class Solution(NamedTuple):
 def _wavevector(k, kappa) -> Cz:
     """q = sqrt(k^2 - kappa^2) on the physical branch, from the real argument (PHYSICS.md §3)."""
     x = (k - kappa) * (k + kappa)
-    return _make(bands._safe_sqrt(x), bands._safe_sqrt(-x))
+    # one square root for both branches, with a zero derivative at x = 0 like bands._safe_sqrt
+    ax = jnp.abs(x)
+    nz = ax > 0
+    root = jnp.where(nz, jnp.sqrt(jnp.where(nz, ax, 1.0)), 0.0)
+    return _make(jnp.where(x > 0, root, 0.0), jnp.where(x < 0, root, 0.0))
 
 
 class Parts(NamedTuple):
