@@ -132,6 +132,12 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     """
     nr = len(right_ops)
     ct_r, ct_l = ct[:nr], ct[nr:]
+    # An opaque zero (XLA does not fold 0 * x): the forward values recomputed here must not be
+    # merged (CSE) with those of the primal pass, whose sums ct depends on. Merged, XLA
+    # materialises them between the passes instead of fusing each cone, and the gradient of
+    # eta_yz^x costs 1.5 forward passes more (HLO count, docs/performance.md).
+    zero = 0.0 * jnp.sum(ct)
+    U, r, alpha = U + zero, r + zero, alpha + zero
 
     def upstream(U, r):
         k_t, k_r = bands.fermi_wavevectors(U, r)
@@ -199,36 +205,39 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     # A = T^H g_T = Psi^H g_Psi + D^H g_D: g_S = -S^-H g_T T^H = -A T^H / conj(c) and
     # g_c = sum g_T conj(S^-1) = tr(A) / conj(c), so neither g_T nor S^-1 is formed.
     ic = 0.5 / q_n  # 1 / conj(c) = i ic
-    a_mat = [
+    # Y = g_Psi T^H and X = g_D T^H serve both g_U = Y + X conj(Q) and
+    # A T^H = Psi^H Y + D^H X, so A itself is never formed (only Re tr A for g_c)
+    y_mat = [[sum(g_psi[m][a] * jnp.conj(t[b][a]) for a in range(3)) for b in range(3)] for m in range(3)]
+    x_mat = [[sum(g_dpsi[m][a] * jnp.conj(t[b][a]) for a in range(3)) for b in range(3)] for m in range(3)]
+    g_s = [
         [
-            sum(jnp.conj(psi[m][i]) * g_psi[m][l] + jnp.conj(dpsi[m][i]) * g_dpsi[m][l] for m in range(3))
-            for l in range(3)
+            -_muli(
+                _rmul(sum(jnp.conj(psi[m][i]) * y_mat[m][j] + jnp.conj(dpsi[m][i]) * x_mat[m][j] for m in range(3)), ic)
+            )
+            for j in range(3)
         ]
         for i in range(3)
     ]
-    g_s = [
-        [-_muli(_rmul(sum(a_mat[i][l] * jnp.conj(t[j][l]) for l in range(3)), ic)) for j in range(3)] for i in range(3)
-    ]
-    g_qn = g_qn + 2.0 * ic * jnp.real(a_mat[0][0] + a_mat[1][1] + a_mat[2][2])
-    # g_U = g_Psi T^H + g_D T^H conj(Q), g_q[b] = sum_m conj(U_mb) (g_D T^H)_mb
-    y_mat = [[sum(g_psi[m][a] * jnp.conj(t[b][a]) for a in range(3)) for b in range(3)] for m in range(3)]
-    x_mat = [[sum(g_dpsi[m][a] * jnp.conj(t[b][a]) for a in range(3)) for b in range(3)] for m in range(3)]
+    tr_a = sum(_re_cm(psi[m][i], g_psi[m][i]) + _re_cm(dpsi[m][i], g_dpsi[m][i]) for m in range(3) for i in range(3))
+    g_qn = g_qn + 2.0 * ic * tr_a
     g_u = [[y_mat[m][b] + x_mat[m][b] * jnp.conj(q[b]) for b in range(3)] for m in range(3)]
     g_q = [sum(jnp.conj(u[m][b]) * x_mat[m][b] for m in range(3)) for b in range(3)]
 
     # (4) S = i (U q_N + (1 + r L2) U diag(q) + (r kappa / 2) MHAT U) - alpha kappa KHAT U
     L2 = surface._L2
     g_x = [[-_muli(g_s[i][j]) for j in range(3)] for i in range(3)]
+    # with v_j = sum_{i: L2_i = 0} g_X,ij conj(U_ij) and w_j = sum_{i: L2_i = 1} (same): g_q gets
+    # v + (1 + r) w, g_qN gets Re sum conj(v + w) and g_r gets Re sum conj(w) q
     acc_qn, acc_rq, acc_m, acc_k = 0.0, 0.0, 0.0, 0.0
     g_q = list(g_q)
-    for i in range(3):
-        f_i = 1.0 + r * L2[i]
-        for j in range(3):
-            g_u[i][j] = g_u[i][j] + g_x[i][j] * jnp.conj(q_n + _rmul(q[j], f_i))
-            g_q[j] = g_q[j] + _rmul(g_x[i][j] * jnp.conj(u[i][j]), f_i)
-            acc_qn = acc_qn + _re_cm(g_x[i][j], u[i][j])
-            if L2[i]:
-                acc_rq = acc_rq + _re_cm(g_x[i][j], q[j] * u[i][j])
+    for j in range(3):
+        v = g_x[1][j] * jnp.conj(u[1][j])
+        w = g_x[0][j] * jnp.conj(u[0][j]) + g_x[2][j] * jnp.conj(u[2][j])
+        g_q[j] = g_q[j] + v + _rmul(w, 1.0 + r)
+        acc_qn = acc_qn + jnp.real(v + w)
+        acc_rq = acc_rq + _re_cm(w, q[j])
+        for i in range(3):
+            g_u[i][j] = g_u[i][j] + g_x[i][j] * jnp.conj(q_n + _rmul(q[j], 1.0 + r * L2[i]))
             acc_m = acc_m + _re_cm(g_x[i][j], mu[i][j])
             acc_k = acc_k + _re_cm(g_s[i][j], ku[i][j])
     g_qn = g_qn + acc_qn
