@@ -674,14 +674,39 @@ def reduce_currents(U, r, alpha, rho, right_ops, left_ops, nodes, combine, *extr
         if y.size > len(live):
             return _pushforward(value, primals, tangents)
 
-        def grad_row(e):
-            (ct,) = pull(e)
-            return jnp.stack(adjoint.currents_vjp(*params, rho, right_ops, left_ops, nodes, ct, 0 in live))
+        with_u = 0 in live
 
-        # rows unrolled, not vmapped: a batched cotangent would split the per-node graph into a
-        # shared forward part and a batched backward part, which XLA then materialises (+75% flops)
-        basis = np.eye(y.size).reshape((y.size,) + y.shape)
-        jac = jnp.stack([grad_row(jnp.asarray(e, dtype=y.dtype)) for e in basis])  # (y.size, 3)
+        def adjoint_rows(U, r, alpha, *ex):
+            """(y.size, 3) Jacobian of combine's value by the adjoint, one row per value."""
+            cur = _raw_currents(U, r, alpha, rho, right_ops, left_ops, nodes)
+            y, pull = jax.vjp(lambda c: combine(*split(c), *ex), cur)
+            rows = []
+            # rows unrolled, not vmapped: a batched cotangent would split the per-node graph into
+            # a shared forward part and a batched backward part, which XLA then materialises
+            for e in np.eye(y.size).reshape((y.size,) + y.shape):
+                (ct,) = pull(jnp.asarray(e, dtype=y.dtype))
+                rows.append(jnp.stack(adjoint.currents_vjp(U, r, alpha, rho, right_ops, left_ops, nodes, ct, with_u)))
+            return jnp.stack(rows)
+
+        # Second derivatives differentiate these rows: by forward-over-forward mode of the plain
+        # currents (reverse mode through the adjoint's own graph compiled for minutes)
+        adjoint_rows = jax.custom_jvp(adjoint_rows)
+
+        def rows_jvp(primals, tangents):
+            def forward_rows(U, r, alpha, *ex):
+                # only the columns the first-order tangent uses (the others multiply zeros)
+                cols = jax.jacfwd(lambda *p: value(*p, *ex).reshape(-1), argnums=tuple(live))(U, r, alpha)
+                full = [jnp.zeros(y.size, dtype=y.dtype)] * 3
+                for k, i in enumerate(live):
+                    full[i] = cols[k]
+                return jnp.stack(full, axis=-1)
+
+            p, ex_ = primals[:3], primals[3:]
+            _, d_rows = jax.jvp(lambda *q: forward_rows(*q, *ex_), p, tuple(tangents[:3]))
+            return adjoint_rows(*primals), d_rows
+
+        adjoint_rows.defjvp(rows_jvp)
+        jac = adjoint_rows(*params, *ex)  # (y.size, 3)
         tan = sum(jac[:, i] * tangents[i] for i in live)
         return y, tan.reshape(y.shape)
 

@@ -53,6 +53,35 @@ def test_gradient_script(tmp_path):
     _check_env(rec)
 
 
+def test_flop_count_script(tmp_path):
+    rec = _script("flop_count").main(["--points", "4", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "flop_count.json").read_text())
+    rows = saved["rows"]
+    assert set(rows) == {"grid (4 quantities)", "eta_yz^x forward", "eta_yz^x gradient (r, alpha)"}
+    fwd = rows["eta_yz^x forward"]["real_flops_per_point"]
+    # the kappa sum alone is 144 nodes x a few flops; a gradient costs more than its forward pass
+    assert fwd > 1e4 and rows["eta_yz^x gradient (r, alpha)"]["real_flops_per_point"] > fwd
+    assert saved["gradient_flop_ratio"] == rec["gradient_flop_ratio"] > 1.0
+    _check_env(rec)
+
+
+def test_flop_counter_weights():
+    """Complex multiply 6, complex add 2, real multiply 1, dots 2 or 8 per multiply-add."""
+    count = _script("flop_count").count
+    hlo = """
+  %p0 = c128[4]{0} parameter(0)
+  %p1 = f64[4,3]{1,0} parameter(1)
+  %m = c128[4]{0} multiply(%p0, %p0)
+  %a = c128[4]{0} add(%m, %p0)
+  %r = f64[4,3]{1,0} multiply(%p1, %p1)
+  %s = f64[4]{0} sqrt(%r)
+  %d = f64[4]{0} dot(%p1, %v), lhs_contracting_dims={1}
+"""
+    c = count(hlo)
+    assert c["flops"] == 4 * 6 + 4 * 2 + 12 * 1 + 4 * 3 * 2
+    assert c["transcendentals"] == 4 and c["divides"] == 0
+
+
 @pytest.mark.slow
 def test_compile_script_and_cli_table(tmp_path, capsys):
     rec = _script("bench_compile").main(["--size", "2", "--depths", "8", "--out", str(tmp_path)])
