@@ -14,7 +14,6 @@ Usage: python benchmarks/flop_count.py [--points 256] [--out DIR]
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -23,9 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-jax.config.update("jax_enable_x64", True)
-
-from jaxorb import bench, quantities  # noqa: E402
+from jaxorb import bench, quantities  # float64: jaxorb enables jax_enable_x64 on import
 
 _INSTR = re.compile(r"= (c128|c64|f64|f32)\[([\d,]*)\]\S* ([a-z-]+)\((.*)")
 _TRANSCENDENTAL = {"sqrt", "rsqrt", "sine", "cosine", "exponential", "log", "power", "tanh", "atan2"}
@@ -110,9 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"gradient / forward flops: {ratio:.2f}")
     rec = {"env": bench.environment(None, "float64"), "points": args.points, "rows": rows, "gradient_flop_ratio": ratio}
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "flop_count.json").write_text(json.dumps(rec, indent=2, default=str))
-        print(f"wrote {args.out / 'flop_count.json'}")
+        print(f"wrote {bench.write_json(rec, args.out / 'flop_count.json')}")
     return rec
 
 

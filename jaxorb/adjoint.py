@@ -1,20 +1,25 @@
 """Hand-written reverse pass of the fast path: gradients of Fermi-averaged surface currents.
 
 :func:`currents_vjp` returns ct . d(currents)/d(U, r, alpha) for the right- and left-layer
-currents of :func:`jaxorb.surface.surface_currents` (constant incident density matrix), at
-about the cost of one more forward pass. JAX's own reverse mode of the fused elementwise solver
-was 10-39x the forward pass on CPU (XLA recomputes shared forward intermediates in every backward
-fusion) and forward mode costs ~2.5x per parameter (docs/performance.md); this pass instead
-follows the solver backwards once, stage by stage, reusing the forward intermediates:
+currents of :func:`jaxorb.surface.surface_currents` (constant incident density matrix). It
+recomputes the per-node forward values and follows the solver backwards once, at about 2.4
+forward passes (docs/performance.md, changes 7-11). JAX's own reverse mode of the fused
+elementwise solver was 10-39x the forward pass on CPU (XLA recomputes shared forward
+intermediates in every backward fusion), forward mode ~2.5x per parameter. Stages:
 
 1. the phi-averaged bilinear forms P = sum c conj(X) Y (:func:`jaxorb.surface.phi_form`) give
    g_X = sum g_P c Y and g_Y = sum g_P conj(c) X, with the cotangents of all requested
    operators folded into the constant coefficients c first (one pass for any number of them);
 2. Psi = U T and D = U diag(q) T are matrix products;
-3. T = 2 i q_N S^-1 gives g_S = -S^-H g_T T^H (S^-1 = adj(S)/det(S) is already known);
+3. T = 2 i q_N S^-1 gives g_S = -S^-H g_T T^H = -(Psi^H g_Psi + D^H g_D) T^H / conj(2 i q_N),
+   with S^-H written through T, so neither S^-1 nor g_T is formed;
 4. S, the mode vectors U and the wavevectors q are short explicit formulas of (kappa, q_N,
    k_t, k_r, r, alpha) per node;
-5. the kappa rule and the Fermi wavevectors (a few flops per node) go through ``jax.vjp``.
+5. the kappa rule and the Fermi wavevectors (a few flops per node) enter through their
+   forward-mode derivatives (``jax.jvp``) inside the same per-node graph.
+
+The per-node contributions end in one complex array summed by a dot product, which XLA CPU keeps
+as a single vectorised loop fusion (see the comments in the code for what did not).
 
 Convention: for a real loss L and a complex intermediate z, the cotangent g_z is defined by
 dL = Re sum conj(g_z) dz (g = dL/dRe z + i dL/dIm z); for a real x, g_x = dL/dx. Products:
@@ -32,7 +37,7 @@ import numpy as np
 
 from . import bands, surface
 from .operators import OPERATORS
-from .surface import _cconst, _muli, _re_cm, _recip, _rmul
+from .surface import _L2, _cmat, _muli, _re_cm, _recip, _rmul
 
 _MHAT_H = surface.MHAT.conj().T
 _KHAT_H = surface.KHAT.conj().T
@@ -45,21 +50,6 @@ def _z(x):
 
 def _zm(x):
     return [[_z(x[i][j]) for j in range(len(x[0]))] for i in range(len(x))]
-
-
-def _cmat(c: np.ndarray, x):
-    """Constant 3x3 matrix times a nested 3x3 list of complex arrays (zeros skipped)."""
-    out = []
-    for i in range(3):
-        row = []
-        for j in range(3):
-            acc = 0.0
-            for k in range(3):
-                if c[i, k] != 0:
-                    acc = acc + _cconst(c[i, k], x[k][j])
-            row.append(acc)
-        out.append(row)
-    return out
 
 
 def _add(a, b):
@@ -136,8 +126,8 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     # merged (CSE) with those of the primal pass, whose sums ct depends on. Merged, XLA
     # materialises them between the passes instead of fusing each cone, and the gradient of
     # eta_yz^x costs 1.5 forward passes more (HLO count, docs/performance.md).
-    zero = 0.0 * jnp.sum(ct)
-    U, r, alpha = U + zero, r + zero, alpha + zero
+    opaque_zero = 0.0 * jnp.sum(ct)
+    U, r, alpha = U + opaque_zero, r + opaque_zero, alpha + opaque_zero
 
     def upstream(U, r):
         k_t, k_r = bands.fermi_wavevectors(U, r)
@@ -156,7 +146,7 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     u, q, t = _zm(p.u), [_z(x) for x in p.q], _zm(p.t)
     psi, dpsi = _zm(psi_c), _zm(dpsi_c)
     rows = [_zm(y) for y in rows_c]
-    mp = _cmat(surface.MHAT, psi)
+    mp = _cmat(surface.MHAT, psi)  # as in surface._current_rows (XLA merges the two)
     mu, ku = _zm(p.mu), _zm(p.ku)
     beta, nrm = _z(p.beta), _z(p.nrm)
 
@@ -175,16 +165,15 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
         # rows (e1, e, e1): e = D (2 + r L2) + r kappa MHAT Psi, e1 = e + r D
         g_e1 = _scale(_add(gy[0], gy[2]), half_w)
         g_e = _add(_scale(gy[1], half_w), g_e1)  # total cotangent of e
-        L2 = surface._L2
         g_dpsi = _add(
-            g_dpsi, [[_rmul(g_e[n][b], 2.0 + r * L2[n]) + _rmul(g_e1[n][b], r) for b in range(3)] for n in range(3)]
+            g_dpsi, [[_rmul(g_e[n][b], 2.0 + r * _L2[n]) + _rmul(g_e1[n][b], r) for b in range(3)] for n in range(3)]
         )
         acc_r, acc_k = 0.0, 0.0
         for n in range(3):
             for b in range(3):
                 acc_r = acc_r + _re_cm(g_e1[n][b], dpsi[n][b])
                 acc_k = acc_k + _re_cm(g_e[n][b], mp[n][b])
-                if L2[n]:
+                if _L2[n]:
                     acc_r = acc_r + _re_cm(g_e[n][b], dpsi[n][b])
         g_r = g_r + acc_r + acc_k * kappa
         g_kappa = g_kappa + acc_k * r
@@ -224,7 +213,6 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     g_q = [sum(jnp.conj(u[m][b]) * x_mat[m][b] for m in range(3)) for b in range(3)]
 
     # (4) S = i (U q_N + (1 + r L2) U diag(q) + (r kappa / 2) MHAT U) - alpha kappa KHAT U
-    L2 = surface._L2
     g_x = [[-_muli(g_s[i][j]) for j in range(3)] for i in range(3)]
     # with v_j = sum_{i: L2_i = 0} g_X,ij conj(U_ij) and w_j = sum_{i: L2_i = 1} (same): g_q gets
     # v + (1 + r) w, g_qN gets Re sum conj(v + w) and g_r gets Re sum conj(w) q
@@ -237,13 +225,12 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
         acc_qn = acc_qn + jnp.real(v + w)
         acc_rq = acc_rq + _re_cm(w, q[j])
         for i in range(3):
-            g_u[i][j] = g_u[i][j] + g_x[i][j] * jnp.conj(q_n + _rmul(q[j], 1.0 + r * L2[i]))
+            g_u[i][j] = g_u[i][j] + g_x[i][j] * jnp.conj(q_n + _rmul(q[j], 1.0 + r * _L2[i]))
             acc_m = acc_m + _re_cm(g_x[i][j], mu[i][j])
             acc_k = acc_k + _re_cm(g_s[i][j], ku[i][j])
     g_qn = g_qn + acc_qn
     g_r = g_r + acc_rq + 0.5 * kappa * acc_m
     g_kappa = g_kappa + 0.5 * r * acc_m - alpha * acc_k
-    acc_k_alpha = acc_k
     g_u = _add(g_u, _cmat(_MHAT_H, _scale(g_x, 0.5 * r * kappa)))
     g_u = _add(g_u, _cmat(_KHAT_H, _scale(g_s, -alpha * kappa)))
 
@@ -264,9 +251,8 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     g_beta = g_beta + _rmul(g_b2 * jnp.conj(beta), 2.0)
     inv = _recip(q_t + k_t)
     g_kappa = g_kappa + _re_cm(g_beta, inv)
-    gbq = -_re_cm(g_beta, beta * inv)  # d/dq_t and d/dk_t share it
+    g_kt = -_re_cm(g_beta, beta * inv)  # the q_t + k_t denominator: k_t's share
     g_qt = g_q[0] + g_q[1] - g_beta * jnp.conj(beta * inv)
-    g_kt = gbq
 
     # wavevectors q = sqrt(k^2 - kappa^2): dq/d(k^2 - kappa^2) = 1 / (2 q) on both branches
     def through_q(g, qq, k):
@@ -287,7 +273,7 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     # single elementwise consumer keeps the whole per-node graph in one vectorised loop fusion
     # (separate outputs would each recompute it; a reduction would absorb it into a scalar
     # kernel, 3x slower on this CPU).
-    h_ra = jax.lax.complex(chain(d_r) + g_r, -kappa * acc_k_alpha)
+    h_ra = jax.lax.complex(chain(d_r) + g_r, -kappa * acc_k)
     ones = jnp.ones(kappa.shape[-1], dtype=h_ra.dtype)
     s_ra = jnp.einsum("...k,k->...", h_ra, ones)
     if not with_u:
