@@ -2,8 +2,8 @@
 
 :func:`currents_vjp` returns ct . d(currents)/d(U, r, alpha) for the right- and left-layer
 currents of :func:`jaxorb.surface.surface_currents` (constant incident density matrix). It
-recomputes the per-node forward values and follows the solver backwards once, at about 2.4
-forward passes (docs/performance.md, changes 7-11). JAX's own reverse mode of the fused
+recomputes the per-node forward values and follows the solver backwards once: 2.3 forward
+passes in flops, ~2.6 in time on the 2-core CPU (docs/performance.md, changes 7-11). JAX's own reverse mode of the fused
 elementwise solver was 10-39x the forward pass on CPU (XLA recomputes shared forward
 intermediates in every backward fusion), forward mode ~2.5x per parameter. Stages:
 
