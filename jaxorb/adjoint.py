@@ -52,6 +52,13 @@ def _zm(x):
     return [[_z(x[i][j]) for j in range(len(x[0]))] for i in range(len(x))]
 
 
+def _mul_conj(g, x):
+    """g conj(x), with a Python zero g kept as a Python zero (skipped at trace time)."""
+    if isinstance(g, (int, float)) and g == 0:
+        return 0.0
+    return g * jnp.conj(x)
+
+
 def _add(a, b):
     return [[a[i][j] + b[i][j] for j in range(3)] for i in range(3)]
 
@@ -122,12 +129,12 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     """
     nr = len(right_ops)
     ct_r, ct_l = ct[:nr], ct[nr:]
-    # An opaque zero (XLA does not fold 0 * x): the forward values recomputed here must not be
-    # merged (CSE) with those of the primal pass, whose sums ct depends on. Merged, XLA
-    # materialises them between the passes instead of fusing each cone, and the gradient of
-    # eta_yz^x costs 1.5 forward passes more (HLO count, docs/performance.md).
+    # An opaque zero (XLA does not fold 0 * x) fences the forward values recomputed here from
+    # those of the primal pass, whose sums ct depends on: merged (CSE), XLA materialises them
+    # between the passes instead of fusing each cone, and the gradient of eta_yz^x cost 1.5
+    # forward passes more (HLO count, docs/performance.md). The fence sits after the square
+    # roots and divisions of the solve (solve_parts), which both passes share.
     opaque_zero = 0.0 * jnp.sum(ct)
-    U, r, alpha = U + opaque_zero, r + opaque_zero, alpha + opaque_zero
 
     def upstream(U, r):
         k_t, k_r = bands.fermi_wavevectors(U, r)
@@ -139,7 +146,7 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     (rule, k_t, k_r), d_u = jax.jvp(upstream, (U, r), (jnp.ones_like(U), jnp.zeros_like(r)))
     _, d_r = jax.jvp(upstream, (U, r), (jnp.zeros_like(U), jnp.ones_like(r)))
     kappa, q_n, w = rule.kappa, rule.q_n, rule.weight
-    p = surface.solve_parts(k_t, k_r, r, alpha, kappa, q_n)
+    p = surface.solve_parts(k_t, k_r, r, alpha, kappa, q_n, fence=opaque_zero)
     sol = surface.Solution(p.u, p.q, p.t, q_n)
     psi_c, dpsi_c = surface._psi(sol)
     rows_c = surface._current_rows(r, kappa, psi_c, dpsi_c)
@@ -196,8 +203,9 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     ic = 0.5 / q_n  # 1 / conj(c) = i ic
     # Y = g_Psi T^H and X = g_D T^H serve both g_U = Y + X conj(Q) and
     # A T^H = Psi^H Y + D^H X, so A itself is never formed (only Re tr A for g_c)
-    y_mat = [[sum(g_psi[m][a] * jnp.conj(t[b][a]) for a in range(3)) for b in range(3)] for m in range(3)]
-    x_mat = [[sum(g_dpsi[m][a] * jnp.conj(t[b][a]) for a in range(3)) for b in range(3)] for m in range(3)]
+    # (columns a outside the incident state's support have a structural zero cotangent)
+    y_mat = [[sum(_mul_conj(g_psi[m][a], t[b][a]) for a in range(3)) for b in range(3)] for m in range(3)]
+    x_mat = [[sum(_mul_conj(g_dpsi[m][a], t[b][a]) for a in range(3)) for b in range(3)] for m in range(3)]
     g_s = [
         [
             -_muli(

@@ -174,7 +174,9 @@ def _rmul(z, x):
     promoted to complex costs 6 flops instead of 2 (XLA does not simplify it; change 8 of
     docs/performance.md: eta forward 0.375 -> 0.285 s on 256^2)."""
     if isinstance(z, (int, float)):
-        return z * x
+        # a structural zero stays a Python zero: as an array of zeros it would be multiplied
+        # through every later stage (XLA does not fold 0 * x for floats)
+        return 0.0 if z == 0 else z * x
     if isinstance(x, (int, float)) and x in (1.0, -1.0):
         return z if x == 1.0 else -z
     return jax.lax.complex(jnp.real(z) * x, jnp.imag(z) * x)
@@ -182,11 +184,15 @@ def _rmul(z, x):
 
 def _muli(z):
     """i z without a multiplication."""
+    if isinstance(z, (int, float)) and z == 0:
+        return 0.0
     return jax.lax.complex(-jnp.imag(z), jnp.real(z))
 
 
 def _re_cm(a, b):
     """Re(conj(a) b) in real arithmetic."""
+    if any(isinstance(v, (int, float)) and v == 0 for v in (a, b)):
+        return 0.0
     return jnp.real(a) * jnp.real(b) + jnp.imag(a) * jnp.imag(b)
 
 
@@ -365,8 +371,8 @@ class Parts(NamedTuple):
     t: tuple
 
 
-def solve_parts(k_t, k_r, r, alpha, kappa, q_n) -> Parts:
-    """:func:`solve` from the Fermi wavevectors, returning :class:`Parts`."""
+def _mode_entries(k_t, k_r, kappa):
+    """Wavevectors and helicity-mode entries: the square roots and divisions of the solve."""
     q_t = _wavevector(k_t, kappa)
     q_r = _wavevector(k_r, kappa)
     beta = _of(kappa) / (q_t + k_t)
@@ -375,6 +381,13 @@ def solve_parts(k_t, k_r, r, alpha, kappa, q_n) -> Parts:
     sb = beta * nrm * SQ2
     b2n = b2 * nrm
     c0 = _of(kappa / (SQ2 * k_r) + 0.0 * q_r.re)
+    return q_t, q_r, beta, nrm, sb, b2n, c0
+
+
+def _cofactors(entries, k_r, r, alpha, kappa, q_n):
+    """(u, q, mu, ku, cof) of S = i (U q_N + (1 + r L2) U diag(q) + (r kappa / 2) MHAT U)
+    - alpha kappa KHAT U (products only)."""
+    q_t, q_r, _, nrm, sb, b2n, c0 = entries
     u = ((nrm, b2n, -c0), (sb, -sb, q_r / k_r), (b2n, nrm, c0))
     q = (q_t, q_t, q_r)
     ku = _cmat(KHAT, u)
@@ -395,11 +408,33 @@ def solve_parts(k_t, k_r, r, alpha, kappa, q_n) -> Parts:
             j1, j2 = (k for k in range(3) if k != j)
             c = s[i1][j1] * s[i2][j2] - s[i1][j2] * s[i2][j1]
             cof[i][j] = -c if (i + j) % 2 else c
-    det = s[0][0] * cof[0][0] + s[0][1] * cof[0][1] + s[0][2] * cof[0][2]
-    inv_det = 1.0 / det
+    inv_det = 1.0 / (s[0][0] * cof[0][0] + s[0][1] * cof[0][1] + s[0][2] * cof[0][2])
+    return u, q, mu, ku, cof, inv_det
+
+
+def solve_parts(k_t, k_r, r, alpha, kappa, q_n, fence=None) -> Parts:
+    """:func:`solve` from the Fermi wavevectors, returning :class:`Parts`.
+
+    Args:
+        fence: None, or an opaque zero (a traced 0 XLA cannot fold) for a second evaluation in
+            the same graph as a first, unfenced one: the values behind square roots and
+            divisions (wavevectors, mode entries, 1/det S) are then shared with it, and the
+            products after them are recomputed from those values plus the fence. XLA
+            materialises the expensive values in their own loop fusions anyway (it does not
+            duplicate them into consumers), so sharing them saves both their arithmetic and a
+            second set of arrays, while the cheap products stay fused into each consumer (merged
+            as well, XLA would materialise them between the two evaluations instead; change 12
+            of docs/performance.md).
+    """
+    entries = _mode_entries(k_t, k_r, kappa)
+    u, q, mu, ku, cof, inv_det = _cofactors(entries, k_r, r, alpha, kappa, q_n)
+    if fence is not None:
+        entries = tuple(x + fence for x in entries)
+        kappa, q_n, inv_det = kappa + fence, q_n + fence, inv_det + fence
+        u, q, mu, ku, cof, _ = _cofactors(entries, k_r, r, alpha, kappa, q_n)  # its 1/det: unused
     scale = _make(0.0 * q_n, 2.0 * q_n) * inv_det
     t = tuple(tuple(cof[j][i] * scale for j in range(3)) for i in range(3))  # adj = cof^T
-    return Parts(beta, nrm, u, q, mu, ku, t)
+    return Parts(entries[2], entries[3], u, q, mu, ku, t)
 
 
 def solve(U, r, alpha, kappa, q_n) -> Solution:
