@@ -105,6 +105,12 @@ def _form_adjoint(coef, x, y_rows):
     return g_x, g_y
 
 
+def _combos(g):
+    """(g00 + g21, g01 + g20, g22 - g02, g10 - g11, g12) of a nested 3x3 list: the cotangents
+    of U's entries nrm, b2n, c0 (real part), sb and U_12 (U in :func:`currents_vjp`, stage 5)."""
+    return (g[0][0] + g[2][1], g[0][1] + g[2][0], g[2][2] - g[0][2], g[1][0] - g[1][1], g[1][2])
+
+
 def _scale(g, f):
     """A nested 3x3 list times a real f."""
     return [[_rmul(g[i][j], f) for j in range(3)] for i in range(3)]
@@ -217,7 +223,11 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     ]
     tr_a = sum(_re_cm(psi[m][i], g_psi[m][i]) + _re_cm(dpsi[m][i], g_dpsi[m][i]) for m in range(3) for i in range(3))
     g_qn = g_qn + 2.0 * ic * tr_a
-    g_u = [[y_mat[m][b] + x_mat[m][b] * jnp.conj(q[b]) for b in range(3)] for m in range(3)]
+    # stage 5 reads g_U only through five combinations (nrm, b2n, c0, sb and U_12 each sit in
+    # one or two places of U), so each contribution to g_U is reduced to them before its
+    # products; q_0 = q_1 = q_t and L2 = (1, 0, 1) let the two entries of a pair share a factor
+    cq_t, cq_r = jnp.conj(q[0]), jnp.conj(q[2])
+    k_u = [y + x * c for y, x, c in zip(_combos(y_mat), _combos(x_mat), (cq_t, cq_t, cq_r, cq_t, cq_r))]
     g_q = [sum(jnp.conj(u[m][b]) * x_mat[m][b] for m in range(3)) for b in range(3)]
 
     # (4) S = i (U q_N + (1 + r L2) U diag(q) + (r kappa / 2) MHAT U) - alpha kappa KHAT U
@@ -233,23 +243,27 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
         acc_qn = acc_qn + jnp.real(v + w)
         acc_rq = acc_rq + _re_cm(w, q[j])
         for i in range(3):
-            g_u[i][j] = g_u[i][j] + g_x[i][j] * jnp.conj(q_n + _rmul(q[j], 1.0 + r * _L2[i]))
             acc_m = acc_m + _re_cm(g_x[i][j], mu[i][j])
             acc_k = acc_k + _re_cm(g_s[i][j], ku[i][j])
     g_qn = g_qn + acc_qn
     g_r = g_r + acc_rq + 0.5 * kappa * acc_m
     g_kappa = g_kappa + 0.5 * r * acc_m - alpha * acc_k
-    g_u = _add(g_u, _cmat(_MHAT_H, _scale(g_x, 0.5 * r * kappa)))
-    g_u = _add(g_u, _cmat(_KHAT_H, _scale(g_s, -alpha * kappa)))
+    # g_U += g_X o conj(q_N + q_j (1 + r L2_i)) + (r kappa / 2) MHAT^H g_X - alpha kappa KHAT^H g_S
+    f_t1, f_r1 = jnp.conj(q_n + _rmul(q[0], 1.0 + r)), jnp.conj(q_n + _rmul(q[2], 1.0 + r))
+    f_t0, f_r0 = jnp.conj(q_n + q[0]), jnp.conj(q_n + q[2])
+    k_u = [k + g * f for k, g, f in zip(k_u, _combos(g_x), (f_t1, f_t1, f_r1, f_t0, f_r0))]
+    hm, hk = 0.5 * r * kappa, -alpha * kappa
+    k_u = [
+        k + _rmul(m, hm) + _rmul(s_, hk)
+        for k, m, s_ in zip(k_u, _combos(_cmat(_MHAT_H, g_x)), _combos(_cmat(_KHAT_H, g_s)))
+    ]
 
     # (5) U = ((nrm, b2n, -c0), (sb, -sb, q_r/k_r), (b2n, nrm, c0)), beta = kappa / (q_t + k_t)
     q_t, q_r = q[0], q[2]
-    g_nrm = g_u[0][0] + g_u[2][1]
-    g_b2n = g_u[0][1] + g_u[2][0]
-    g_c0 = jnp.real(g_u[2][2] - g_u[0][2])
-    g_sb = g_u[1][0] - g_u[1][1]
-    g_qr = g_q[2] + _rmul(g_u[1][2], 1.0 / k_r)
-    g_kr = -_re_cm(g_u[1][2], q_r) / k_r**2
+    g_nrm, g_b2n, g_c0, g_sb, g_u12 = k_u
+    g_c0 = jnp.real(g_c0)
+    g_qr = g_q[2] + _rmul(g_u12, 1.0 / k_r)
+    g_kr = -_re_cm(g_u12, q_r) / k_r**2
     g_kappa = g_kappa + g_c0 / (surface.SQ2 * k_r)
     g_kr = g_kr - g_c0 * kappa / (surface.SQ2 * k_r**2)
     b2 = beta * beta
