@@ -514,8 +514,21 @@ def phi_form(op: np.ndarray, rho, x, y_rows) -> Cz:
     return out
 
 
+def _mode_product(u, x0, x1, x2):
+    """U x for one column x, with U = ((nrm, b2n, -c0), (sb, -sb, q_r/k_r), (b2n, nrm, c0))
+    (:func:`solve_parts`): nrm + b2n = 1 and c0 real leave 3 complex products instead of 9."""
+    half, d = (x0 + x1) * 0.5, x0 - x1
+    k = (u[0][0] - u[0][1]) * 0.5 * d - x2 * u[2][2].re
+    return half + k, u[1][0] * d + u[1][2] * x2, half - k
+
+
 def _psi(sol: Solution, modes=(0, 1, 2)):
     """(Psi, D) restricted to ``modes``: psi(0) = U T v and -i psi'(0) = U diag(q) T v."""
+    if tuple(modes) == (0, 1, 2):
+        t, q = sol.t, sol.q
+        cols = [_mode_product(sol.u, t[0][a], t[1][a], t[2][a]) for a in range(3)]
+        dcols = [_mode_product(sol.u, q[0] * t[0][a], q[1] * t[1][a], q[2] * t[2][a]) for a in range(3)]
+        return tuple(tuple(c[m] for c in cols) for m in range(3)), tuple(tuple(c[m] for c in dcols) for m in range(3))
     qt = [[sol.q[b] * sol.t[b][a] for a in range(3)] for b in range(3)]
     psi = tuple(tuple(sum((sol.u[m][b] * sol.t[b][a] for b in modes), 0.0) for a in range(3)) for m in range(3))
     dpsi = tuple(tuple(sum((sol.u[m][b] * qt[b][a] for b in modes), 0.0) for a in range(3)) for m in range(3))
