@@ -2,8 +2,9 @@
 
 :func:`currents_vjp` returns ct . d(currents)/d(U, r, alpha) for the right- and left-layer
 currents of :func:`jaxorb.surface.surface_currents` (constant incident density matrix). It
-recomputes the per-node forward values and follows the solver backwards once: 2.3 forward
-passes in flops, ~2.6 in time on the 2-core CPU (docs/performance.md, changes 7-11). JAX's own reverse mode of the fused
+shares the solve's square roots and divisions with the primal pass, recomputes the cheap
+per-node products from them and follows the solver backwards once: ~2 forward passes in flops
+(the whole gradient ~3.1, ~3.0 in time on the 2-core CPU; docs/performance.md, changes 7-15). JAX's own reverse mode of the fused
 elementwise solver was 10-39x the forward pass on CPU (XLA recomputes shared forward
 intermediates in every backward fusion), forward mode ~2.5x per parameter. Stages:
 
