@@ -4,9 +4,10 @@
 currents of :func:`jaxorb.surface.surface_currents` (constant incident density matrix). It
 shares the solve's square roots and divisions with the primal pass, recomputes the cheap
 per-node products from them and follows the solver backwards once: ~2 forward passes in flops
-(the whole gradient ~3.1, ~3.0 in time on the 2-core CPU; docs/performance.md, changes 7-15). JAX's own reverse mode of the fused
-elementwise solver was 10-39x the forward pass on CPU (XLA recomputes shared forward
-intermediates in every backward fusion), forward mode ~2.5x per parameter. Stages:
+(the whole gradient ~3.1, ~3.0 in time on the 2-core CPU; docs/performance.md, changes 7-15).
+JAX's own reverse mode of the fused elementwise solver was 10-39x the forward pass on CPU (XLA
+recomputes shared forward intermediates in every backward fusion), forward mode ~2.5x per
+parameter. Stages:
 
 1. the phi-averaged bilinear forms P = sum c conj(X) Y (:func:`jaxorb.surface.phi_form`) give
    g_X = sum g_P c Y and g_Y = sum g_P conj(c) X, with the cotangents of all requested
@@ -54,10 +55,8 @@ def _zm(x):
 
 
 def _mul_conj(g, x):
-    """g conj(x), with a Python zero g kept as a Python zero (skipped at trace time)."""
-    if isinstance(g, (int, float)) and g == 0:
-        return 0.0
-    return g * jnp.conj(x)
+    """g conj(x), with a structural zero g kept as a Python zero (:func:`surface._is_zero`)."""
+    return 0.0 if surface._is_zero(g) else g * jnp.conj(x)
 
 
 def _add(a, b):
@@ -210,7 +209,8 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     ic = 0.5 / q_n  # 1 / conj(c) = i ic
     # Y = g_Psi T^H and X = g_D T^H serve both g_U = Y + X conj(Q) and
     # A T^H = Psi^H Y + D^H X, so A itself is never formed (only Re tr A for g_c)
-    # (columns a outside the incident state's support have a structural zero cotangent)
+    # (entries of g_D that the phi average's selection rules leave out are structural zeros,
+    # e.g. g_D[0][2] and g_D[2][0] for Lyz)
     y_mat = [[sum(_mul_conj(g_psi[m][a], t[b][a]) for a in range(3)) for b in range(3)] for m in range(3)]
     x_mat = [[sum(_mul_conj(g_dpsi[m][a], t[b][a]) for a in range(3)) for b in range(3)] for m in range(3)]
     g_s = [

@@ -169,14 +169,19 @@ def _is_real(x) -> bool:
     return dtype is not None and not jnp.issubdtype(dtype, jnp.complexfloating)
 
 
+def _is_zero(x) -> bool:
+    """A structural zero: a Python number 0 (skipped at trace time). Kept as a Python zero by the
+    helpers below, since an array of zeros would be multiplied through every later stage (XLA
+    does not fold 0 * x for floats)."""
+    return isinstance(x, (int, float)) and x == 0
+
+
 def _rmul(z, x):
     """z x for a real x (array or number), in real arithmetic: a complex product with a real
     promoted to complex costs 6 flops instead of 2 (XLA does not simplify it; change 8 of
     docs/performance.md: eta forward 0.375 -> 0.285 s on 256^2)."""
     if isinstance(z, (int, float)):
-        # a structural zero stays a Python zero: as an array of zeros it would be multiplied
-        # through every later stage (XLA does not fold 0 * x for floats)
-        return 0.0 if z == 0 else z * x
+        return 0.0 if _is_zero(z) else z * x
     if isinstance(x, (int, float)) and x in (1.0, -1.0):
         return z if x == 1.0 else -z
     return jax.lax.complex(jnp.real(z) * x, jnp.imag(z) * x)
@@ -184,14 +189,14 @@ def _rmul(z, x):
 
 def _muli(z):
     """i z without a multiplication."""
-    if isinstance(z, (int, float)) and z == 0:
+    if _is_zero(z):
         return 0.0
     return jax.lax.complex(-jnp.imag(z), jnp.real(z))
 
 
 def _re_cm(a, b):
     """Re(conj(a) b) in real arithmetic."""
-    if any(isinstance(v, (int, float)) and v == 0 for v in (a, b)):
+    if _is_zero(a) or _is_zero(b):
         return 0.0
     return jnp.real(a) * jnp.real(b) + jnp.imag(a) * jnp.imag(b)
 
@@ -385,8 +390,9 @@ def _mode_entries(k_t, k_r, kappa):
 
 
 def _cofactors(entries, k_r, r, alpha, kappa, q_n):
-    """(u, q, mu, ku, cof) of S = i (U q_N + (1 + r L2) U diag(q) + (r kappa / 2) MHAT U)
-    - alpha kappa KHAT U (products only)."""
+    """(u, q, mu, ku, cof, 1/det) of S = i (U q_N + (1 + r L2) U diag(q) + (r kappa / 2) MHAT U)
+    - alpha kappa KHAT U: the mode vectors, wavevectors, MHAT u, KHAT u, cofactors of S and
+    1/det S (products and one reciprocal)."""
     q_t, q_r, _, nrm, sb, b2n, c0 = entries
     u = ((nrm, b2n, -c0), (sb, -sb, q_r / k_r), (b2n, nrm, c0))
     q = (q_t, q_t, q_r)
@@ -434,7 +440,8 @@ def solve_parts(k_t, k_r, r, alpha, kappa, q_n, fence=None) -> Parts:
         u, q, mu, ku, cof, _ = _cofactors(entries, k_r, r, alpha, kappa, q_n)  # its 1/det: unused
     scale = _make(0.0 * q_n, 2.0 * q_n) * inv_det
     t = tuple(tuple(cof[j][i] * scale for j in range(3)) for i in range(3))  # adj = cof^T
-    return Parts(entries[2], entries[3], u, q, mu, ku, t)
+    _, _, beta, nrm, _, _, _ = entries
+    return Parts(beta, nrm, u, q, mu, ku, t)
 
 
 def solve(U, r, alpha, kappa, q_n) -> Solution:

@@ -112,6 +112,25 @@ def test_graded_rule_integrates_and_moves_with_parameters():
     assert abs(float((r0.weight * r0.kappa**2).sum()) - 0.5) < 1e-14
 
 
+@pytest.mark.parametrize("U, r, a", [(0.5, 3.45, 0.0), (-0.6, -0.5, 1.7), (0.9, 5.0, -1.2)])
+def test_structured_mode_product_is_the_matrix_product(U, r, a):
+    """Psi = U T and D = U diag(q) T by U's mode structure (nrm + b2n = 1, real c0) equal the
+    plain 3x3 products, on both sides of the branch points (evanescent q_t, q_r included)."""
+    rule = surface.gauss_rule(U, r, 12)
+    sol = surface.solve(U, r, a, rule.kappa, rule.q_n)
+    psi, dpsi = surface._psi(sol)
+
+    def mat(x):  # nested 3x3 of Cz over (K,) -> (K, 3, 3)
+        return jnp.stack([jnp.stack([x[i][j].z for j in range(3)], -1) for i in range(3)], -2)
+
+    u, t = mat(sol.u), mat(sol.t)
+    q = jnp.stack([x.z for x in sol.q], -1)
+    assert np.abs(np.asarray(mat(psi) - u @ t)).max() < 1e-13
+    assert np.abs(np.asarray(mat(dpsi) - u @ (q[:, :, None] * t))).max() < 1e-13
+    if U > 0:  # k_r = sqrt(1 - U) < k_F: the outer nodes have an evanescent q_r
+        assert np.any(np.asarray(q).imag != 0)
+
+
 @pytest.mark.parametrize("U, r, a", SPECIAL[:3] + [(0.5, 5.2, 0.7)])
 def test_default_rule_is_converged(U, r, a):
     """Default graded rule against a refined one: 1e-10 also next to the interface-state kink."""
