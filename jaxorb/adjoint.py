@@ -2,9 +2,10 @@
 
 :func:`currents_vjp` returns ct . d(currents)/d(U, r, alpha) for the right- and left-layer
 currents of :func:`jaxorb.surface.surface_currents` (constant incident density matrix). It
-shares the solve's square roots and divisions with the primal pass, recomputes the cheap
-per-node products from them and follows the solver backwards once: ~2 forward passes in flops
-(the whole gradient ~3.1, ~3.0 in time on the 2-core CPU; docs/performance.md, changes 7-15).
+shares the wavevectors and mode entries (the solve's square roots and divisions) with the primal
+pass, recomputes S, 1/det S and the per-node products from them and follows the solver
+backwards once: ~2.5 forward passes in flops (the whole gradient ~3.5 in flops and in time on
+the 2-core CPU; docs/performance.md, changes 7-16).
 JAX's own reverse mode of the fused elementwise solver was 10-39x the forward pass on CPU (XLA
 recomputes shared forward intermediates in every backward fusion), forward mode ~2.5x per
 parameter. Stages:
@@ -138,8 +139,8 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     # An opaque zero (XLA does not fold 0 * x) fences the forward values recomputed here from
     # those of the primal pass, whose sums ct depends on: merged (CSE), XLA materialises them
     # between the passes instead of fusing each cone, and the gradient of eta_yz^x cost 1.5
-    # forward passes more (HLO count, docs/performance.md). The fence sits after the square
-    # roots and divisions of the solve (solve_parts), which both passes share.
+    # forward passes more (HLO count, docs/performance.md). The fence sits after the wavevectors
+    # and mode entries of the solve (solve_parts), which both passes share.
     opaque_zero = 0.0 * jnp.sum(ct)
 
     def upstream(U, r):

@@ -400,11 +400,11 @@ def _cofactors(entries, k_r, r, alpha, kappa, q_n):
     mu = _cmat(MHAT, u)
     ak = alpha * kappa
     hrk = 0.5 * r * kappa
+    # U q_N + (1 + r L2) U diag(q) = U o F with F_ij = q_N + q_j (1 + r L2_i): four distinct
+    # factors (q_0 = q_1, L2 in {0, 1}), one complex product per entry
+    fac = {(l2, b): q[b] * (1.0 + r * l2) + q_n for l2 in (0.0, 1.0) for b in (0, 2)}
     s = tuple(
-        tuple(
-            (u[i][j] * q_n + q[j] * u[i][j] * (1.0 + r * _L2[i]) + mu[i][j] * hrk).mul_i() - ku[i][j] * ak
-            for j in range(3)
-        )
+        tuple((u[i][j] * fac[(_L2[i], 0 if j < 2 else 2)] + mu[i][j] * hrk).mul_i() - ku[i][j] * ak for j in range(3))
         for i in range(3)
     )
     cof = [[None] * 3 for _ in range(3)]
@@ -414,7 +414,20 @@ def _cofactors(entries, k_r, r, alpha, kappa, q_n):
             j1, j2 = (k for k in range(3) if k != j)
             c = s[i1][j1] * s[i2][j2] - s[i1][j2] * s[i2][j1]
             cof[i][j] = -c if (i + j) % 2 else c
-    inv_det = 1.0 / (s[0][0] * cof[0][0] + s[0][1] * cof[0][1] + s[0][2] * cof[0][2])
+    # det by its own products (rule of Sarrus), not from the first row of cofactors: a second
+    # consumer of those cofactors (det -> 1/det -> every T entry) makes XLA CPU refuse to
+    # duplicate them ("operand can not be duplicated") and materialise them in loop fusions of
+    # their own, each recomputing the S entries it reads: 12 complex products instead of 3
+    # here, against 19% of the forward pass's flops (docs/performance.md, change 16)
+    det = (
+        s[0][0] * s[1][1] * s[2][2]
+        + s[0][1] * s[1][2] * s[2][0]
+        + s[0][2] * s[1][0] * s[2][1]
+        - s[0][2] * s[1][1] * s[2][0]
+        - s[0][0] * s[1][2] * s[2][1]
+        - s[0][1] * s[1][0] * s[2][2]
+    )
+    inv_det = 1.0 / det
     return u, q, mu, ku, cof, inv_det
 
 
@@ -423,21 +436,21 @@ def solve_parts(k_t, k_r, r, alpha, kappa, q_n, fence=None) -> Parts:
 
     Args:
         fence: None, or an opaque zero (a traced 0 XLA cannot fold) for a second evaluation in
-            the same graph as a first, unfenced one: the values behind square roots and
-            divisions (wavevectors, mode entries, 1/det S) are then shared with it, and the
-            products after them are recomputed from those values plus the fence. XLA
-            materialises the expensive values in their own loop fusions anyway (it does not
-            duplicate them into consumers), so sharing them saves both their arithmetic and a
-            second set of arrays, while the cheap products stay fused into each consumer (merged
-            as well, XLA would materialise them between the two evaluations instead; change 12
-            of docs/performance.md).
+            the same graph as a first, unfenced one: the wavevectors and mode entries (square
+            roots and divisions) are then shared with it, and S, its cofactors and 1/det S are
+            recomputed from those values plus the fence. XLA materialises the square roots and
+            divisions in their own loop fusions anyway (it does not duplicate them into
+            consumers), so sharing them saves both their arithmetic and a second set of arrays,
+            while the products stay fused into each consumer (merged as well, XLA would
+            materialise them between the two evaluations instead; changes 12 and 16 of
+            docs/performance.md). 1/det S is not shared: its own loop fusion would recompute S.
     """
     entries = _mode_entries(k_t, k_r, kappa)
     u, q, mu, ku, cof, inv_det = _cofactors(entries, k_r, r, alpha, kappa, q_n)
     if fence is not None:
         entries = tuple(x + fence for x in entries)
-        kappa, q_n, inv_det = kappa + fence, q_n + fence, inv_det + fence
-        u, q, mu, ku, cof, _ = _cofactors(entries, k_r, r, alpha, kappa, q_n)  # its 1/det: unused
+        kappa, q_n = kappa + fence, q_n + fence
+        u, q, mu, ku, cof, inv_det = _cofactors(entries, k_r, r, alpha, kappa, q_n)
     scale = _make(0.0 * q_n, 2.0 * q_n) * inv_det
     t = tuple(tuple(cof[j][i] * scale for j in range(3)) for i in range(3))  # adj = cof^T
     _, _, beta, nrm, _, _, _ = entries
