@@ -273,7 +273,7 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     g_nrm = g_nrm + _rmul(g_sb * jnp.conj(beta), surface.SQ2) + g_b2n * jnp.conj(b2)
     g_b2 = g_b2n * jnp.conj(nrm) - g_nrm * jnp.conj(nrm * nrm)
     g_beta = g_beta + _rmul(g_b2 * jnp.conj(beta), 2.0)
-    inv = _recip(q_t + k_t)
+    inv = _z(p.inv)  # 1 / (q_t + k_t), shared with the primal pass
     g_kappa = g_kappa + _re_cm(g_beta, inv)
     g_kt = -_re_cm(g_beta, beta * inv)  # the q_t + k_t denominator: k_t's share
     g_qt = g_q[0] + g_q[1] - g_beta * jnp.conj(beta * inv)

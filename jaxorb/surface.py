@@ -362,6 +362,7 @@ class Parts(NamedTuple):
 
     Attributes:
         beta, nrm: kappa / (q_t + k_t) and 1 / (1 + beta^2), the helicity-mode entries (PHYSICS.md §3).
+        inv: 1 / (q_t + k_t).
         u, q: mode eigenvectors (columns +, -, 0) and wavevectors (q_t, q_t, q_r).
         mu, ku: MHAT u and KHAT u.
         t: transmitted amplitudes T = 2 i q_N S^-1.
@@ -369,6 +370,7 @@ class Parts(NamedTuple):
 
     beta: Cz
     nrm: Cz
+    inv: Cz
     u: tuple
     q: tuple
     mu: tuple
@@ -380,20 +382,21 @@ def _mode_entries(k_t, k_r, kappa):
     """Wavevectors and helicity-mode entries: the square roots and divisions of the solve."""
     q_t = _wavevector(k_t, kappa)
     q_r = _wavevector(k_r, kappa)
-    beta = _of(kappa) / (q_t + k_t)
+    inv = 1.0 / (q_t + k_t)
+    beta = inv * kappa
     b2 = beta * beta
     nrm = 1.0 / (b2 + 1.0)
     sb = beta * nrm * SQ2
     b2n = b2 * nrm
     c0 = _of(kappa / (SQ2 * k_r) + 0.0 * q_r.re)
-    return q_t, q_r, beta, nrm, sb, b2n, c0
+    return q_t, q_r, beta, nrm, sb, b2n, c0, inv
 
 
 def _cofactors(entries, k_r, r, alpha, kappa, q_n):
     """(u, q, mu, ku, cof, 1/det) of S = i (U q_N + (1 + r L2) U diag(q) + (r kappa / 2) MHAT U)
     - alpha kappa KHAT U: the mode vectors, wavevectors, MHAT u, KHAT u, cofactors of S and
     1/det S (products and one reciprocal)."""
-    q_t, q_r, _, nrm, sb, b2n, c0 = entries
+    q_t, q_r, _, nrm, sb, b2n, c0, _ = entries
     u = ((nrm, b2n, -c0), (sb, -sb, q_r / k_r), (b2n, nrm, c0))
     q = (q_t, q_t, q_r)
     ku = _cmat(KHAT, u)
@@ -453,8 +456,8 @@ def solve_parts(k_t, k_r, r, alpha, kappa, q_n, fence=None) -> Parts:
         u, q, mu, ku, cof, inv_det = _cofactors(entries, k_r, r, alpha, kappa, q_n)
     scale = _make(0.0 * q_n, 2.0 * q_n) * inv_det
     t = tuple(tuple(cof[j][i] * scale for j in range(3)) for i in range(3))  # adj = cof^T
-    _, _, beta, nrm, _, _, _ = entries
-    return Parts(beta, nrm, u, q, mu, ku, t)
+    _, _, beta, nrm, _, _, _, inv = entries
+    return Parts(beta, nrm, inv, u, q, mu, ku, t)
 
 
 def solve(U, r, alpha, kappa, q_n) -> Solution:
