@@ -688,6 +688,47 @@ def _raw_currents(U, r, alpha, rho, right_ops, left_ops, nodes):
     return jnp.stack(node_sum(right + left))
 
 
+def packed_currents(U, r, alpha, specs, nodes=None):
+    """Fermi-averaged surface currents of several incident states from one solve, no custom
+    derivative (differentiate through :func:`reduce_currents` instead).
+
+    One solve serves every incident state (rotation covariance, PHYSICS.md §6), and the node
+    sums are packed two per loop fusion (:func:`node_sum`), each fusion recomputing the cheap
+    per-node solve. Packing right currents of all states first and left currents after makes
+    the left-left pairs skip D and the current rows: 6 currents of two injections take three
+    fusions instead of four (one pair and one single per injection; docs/performance.md,
+    change 18).
+
+    Args:
+        U, r, alpha: scalars.
+        specs: tuple of (side, op_name, rho) with side "right" or "left" and rho a (3, 3) NumPy
+            constant incident density matrix.
+        nodes: kappa rule, see :func:`make_rule`.
+
+    Returns:
+        (len(specs),) currents at z = 0 in the order of ``specs``, public units.
+    """
+    rule = make_rule(U, r, nodes)
+    sol = solve(U, r, alpha, rule.kappa, rule.q_n)
+    order = [i for i, sp in enumerate(specs) if sp[0] == "right"] + [
+        i for i, sp in enumerate(specs) if sp[0] != "right"
+    ]
+    values = []
+    for i in order:
+        side, name, rho = specs[i]
+        if side == "right":
+            values.append(0.5 * rule.weight * right_current_terms(sol, r, rule.kappa, OPERATORS[name], rho).re)
+        elif side == "left":
+            values.append(rule.weight * left_current(sol, OPERATORS[name], rho))
+        else:
+            raise ValueError(f"side must be 'right' or 'left', got {side!r}")
+    sums = node_sum(values)
+    out = [None] * len(specs)
+    for k, i in enumerate(order):
+        out[i] = sums[k]
+    return jnp.stack(out)
+
+
 def reduce_currents(U, r, alpha, rho, right_ops, left_ops, nodes, combine, *extra):
     """combine(right, left, *extra) of the Fermi-averaged surface currents, differentiable.
 
@@ -838,6 +879,7 @@ __all__ = [
     "graded_rule",
     "left_current",
     "make_rule",
+    "packed_currents",
     "phi_form",
     "reduce_currents",
     "right_current_terms",

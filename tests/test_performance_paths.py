@@ -188,3 +188,42 @@ def test_float32_memory_loss_at_exact_ratio_one():
     with jax.enable_x64(False):
         d = jax.jit(f)(jnp.float32(0.5), jnp.float32(1.3), jnp.float32(0.0))
     assert d.dtype == jnp.float32 and float(d) == 0.0
+
+
+def test_packed_currents_of_several_injections_equal_one_solve_per_injection():
+    """surface.packed_currents (rights first, lefts paired together) returns the currents in the
+    order asked, equal to surface_currents per incident state."""
+    specs = (
+        ("left", "Lx", profiles.density_matrix("x")),
+        ("right", "Lyz", profiles.density_matrix("x")),
+        ("right", "Lz2", profiles.density_matrix("z")),
+        ("left", "Lz", profiles.density_matrix("z")),
+        ("right", "Lz", profiles.density_matrix("z")),
+    )
+    U, r, a = 0.4, 1.3, 0.6
+    got = np.array(jax.jit(lambda r_: surface.packed_currents(U, r_, a, specs))(r))
+    for k, (side, op, rho) in enumerate(specs):
+        right, left = surface.surface_currents(
+            U, r, a, rho, (op,) if side == "right" else (), (op,) if side == "left" else ()
+        )
+        want = float((right + left)[0])
+        assert abs(got[k] - want) < 1e-14 * max(1.0, abs(want))
+    with pytest.raises(ValueError, match="side"):
+        surface.packed_currents(U, r, a, (("middle", "Lx", profiles.density_matrix("x")),))
+
+
+def test_joint_of_several_injections_differentiates_like_the_single_quantities():
+    """joint() with two injections takes its values from the packed path and its derivatives
+    from the per-injection path: forward and reverse mode equal the single quantities'."""
+    names = ("eta_yz_x", "eta_x2-y2_x", "eta_z2_z", "delta_z")
+    f = quantities.joint(names)
+    p = jnp.array([0.7, 0.4])
+    ref = np.array([jax.grad(lambda q, n=n: quantities.get(n).fn(0.5, q[0], q[1], 0.0))(p) for n in names])
+    for jac in (jax.jacfwd, jax.jacrev):
+        got = np.array(jax.jit(jac(lambda q: f(0.5, q[0], q[1], 0.0)))(p))
+        assert np.abs(got - ref).max() < 1e-12
+    g_u = jax.grad(lambda u: f(u, 0.7, 0.4, 0.0)[0] + f(u, 0.7, 0.4, 0.0)[2])(0.5)
+    g_u_ref = sum(
+        jax.grad(lambda u, n=n: quantities.get(n).fn(u, 0.7, 0.4, 0.0))(0.5) for n in ("eta_yz_x", "eta_z2_z")
+    )
+    assert abs(float(g_u - g_u_ref)) < 1e-12
