@@ -596,11 +596,12 @@ def left_current(sol: Solution, op, rho):
 # Derivatives: forward-mode Jacobian behind a custom JVP
 
 
-def _pushforward(f, primals, tangents):
-    """(f(primals), J t) with the Jacobian columns of the perturbed parameters among (U, r,
-    alpha) from forward-mode pushforwards (``jax.jvp`` vmapped over basis tangents)."""
-    params, extra = primals[:3], primals[3:]
-    live = [i for i in range(3) if not isinstance(tangents[i], jax.custom_derivatives.SymbolicZero)]
+def _pushforward(f, primals, tangents, nparams: int = 3):
+    """(f(primals), J t) with the Jacobian columns of the perturbed parameters among the first
+    ``nparams`` arguments ((U, r, alpha) by default) from forward-mode pushforwards (``jax.jvp``
+    vmapped over basis tangents)."""
+    params, extra = primals[:nparams], primals[nparams:]
+    live = [i for i in range(nparams) if not isinstance(tangents[i], jax.custom_derivatives.SymbolicZero)]
     params = tuple(jnp.asarray(p) for p in params)
     if not live:
         y = f(*params, *extra)
@@ -619,10 +620,11 @@ def _pushforward(f, primals, tangents):
     return y, sum(cols[k] * tangents[i] for k, i in enumerate(live))
 
 
-def forward_jacobian(f):
+def forward_jacobian(f, nparams: int = 3):
     """Wrap f(U, r, alpha, *extra) -> array so that every derivative uses forward mode.
 
     The JVP rule computes the Jacobian columns of the perturbed parameters among (U, r, alpha)
+    (the first ``nparams`` arguments: 4 adds a depth z)
     with forward-mode pushforwards (``jax.jvp`` vmapped over basis tangents) and returns J t.
     Reverse mode then only transposes that small product, so ``jax.grad`` costs about one
     forward-mode pass per perturbed parameter instead of differentiating the fused elementwise
@@ -633,7 +635,7 @@ def forward_jacobian(f):
     rather than closed over) are treated as constants: their tangents are ignored.
     """
     g = jax.custom_jvp(f)
-    g.defjvp(lambda primals, tangents: _pushforward(f, primals, tangents), symbolic_zeros=True)
+    g.defjvp(lambda primals, tangents: _pushforward(f, primals, tangents, nparams), symbolic_zeros=True)
     return g
 
 
@@ -838,6 +840,38 @@ def surface_currents(U, r, alpha, rho, right_ops=(), left_ops=(), nodes=None):
     return tuple(vals[: len(right_ops)]), tuple(vals[len(right_ops) :])
 
 
+def _pair_coefficients(sol: Solution, r, kappa, op: np.ndarray, rho, kind: str):
+    """Per-node coefficients (c_tt, c_rr, c_tr) of the exponential-sum form of a phi-averaged
+    density (``kind="density"``) or right current (``"current"``), before the weights.
+
+    A(z) = sum_k Re[c_tt e^{E_tt z} + c_rr e^{E_rr z} + c_tr e^{E_tr z}] (PHYSICS.md §6-§7, as
+    :mod:`jaxorb.profiles`): the helicity modes (+, -) share q_t, so the mode pairs fall into
+    t-t, r-r and t-r terms; the r-t pair is folded into c_tr as its complex conjugate.
+    """
+    t, rr = (0, 1), (2,)
+    if kind == "current":
+
+        def part(xm, ym):
+            return 0.5 * right_current_terms(sol, r, kappa, op, rho, xm, ym).complex()
+
+    elif kind == "density":
+
+        def part(xm, ym):
+            px, _ = _psi(sol, xm)
+            py, _ = _psi(sol, ym)
+            return phi_form(op, rho, px, (py, py, py)).complex()
+
+    else:
+        raise ValueError(f"kind must be 'density' or 'current', got {kind!r}")
+    return part(t, t), part(rr, rr), part(t, rr) + jnp.conj(part(rr, t))
+
+
+def _exponents(sol: Solution):
+    """(E_tt, E_rr, E_tr) per node: -2 Im q_t and -2 Im q_r (real), i (q_r - conj q_t) (complex)."""
+    q_t, q_r = sol.q[0].complex(), sol.q[2].complex()
+    return -2.0 * q_t.imag, -2.0 * q_r.imag, 1j * (q_r - jnp.conj(q_t))
+
+
 def current_expansion(U, r, alpha, rho, op_name: str, nodes=None):
     """Exponential-sum form of one Fermi-averaged right current (as :mod:`jaxorb.profiles`).
 
@@ -851,19 +885,90 @@ def current_expansion(U, r, alpha, rho, op_name: str, nodes=None):
     rule = make_rule(U, r, nodes)
     sol = solve(U, r, alpha, rule.kappa, rule.q_n)
     op = OPERATORS[op_name]
-    t, rr = (0, 1), (2,)
-
-    def part(xm, ym):
-        return right_current_terms(sol, r, rule.kappa, op, rho, xm, ym).complex()
-
-    c_tt = 0.5 * part(t, t)
-    c_rr = 0.5 * part(rr, rr)
-    c_tr = 0.5 * (part(t, rr) + jnp.conj(part(rr, t)))
-    q_t, q_r = sol.q[0].complex(), sol.q[2].complex()
-    exponent = jnp.stack([-2.0 * q_t.imag + 0j, -2.0 * q_r.imag + 0j, 1j * (q_r - jnp.conj(q_t))], axis=-1)
-    coef = jnp.stack([c_tt, c_rr, c_tr], axis=-1) * rule.weight[:, None]
+    coef = jnp.stack(_pair_coefficients(sol, r, rule.kappa, op, rho, "current"), axis=-1) * rule.weight[:, None]
+    e_tt, e_rr, e_tr = _exponents(sol)
+    exponent = jnp.stack([e_tt + 0j, e_rr + 0j, e_tr], axis=-1)
     left = jnp.sum(rule.weight * left_current(sol, op, rho), axis=-1)
     return coef, exponent, left
+
+
+def _depth_average(U, r, alpha, z, rho, op_name, kind, nodes):
+    rule = make_rule(U, r, nodes)
+    sol = solve(U, r, alpha, rule.kappa, rule.q_n)
+    c_tt, c_rr, c_tr = _pair_coefficients(
+        sol, r, rule.kappa, OPERATORS[op_name], rho, "density" if kind == "density" else "current"
+    )
+    e_tt, e_rr, e_tr = _exponents(sol)
+    f_tt, f_rr, f_tr = jnp.exp(e_tt * z), jnp.exp(e_rr * z), jnp.exp(e_tr * z)
+    if kind == "torque":
+        f_tt, f_rr, f_tr = f_tt * e_tt, f_rr * e_rr, f_tr * e_tr
+    per_node = rule.weight * (jnp.real(c_tt) * f_tt + jnp.real(c_rr) * f_rr + jnp.real(c_tr * f_tr))
+    return node_sum([per_node])[0]
+
+
+def depth_average(U, r, alpha, z, rho, op_name: str, kind: str, nodes=None):
+    """Fermi-averaged density, right current or torque density of one observable at depth z.
+
+    The fast-path form of :func:`jaxorb.profiles.profile` for a single observable and depth:
+    sum over kappa nodes of w Re[c_tt e^{E_tt z} + c_rr e^{E_rr z} + c_tr e^{E_tr z}] (times
+    the exponent for the torque density tau = dJ/dz, PHYSICS.md §7), from the closed-form 3x3
+    solve, one elementwise graph per node and one node sum: no LAPACK, no (K, 3) coefficient
+    arrays between fusions. Derivatives with respect to (U, r, alpha, z) by forward mode
+    (:func:`forward_jacobian`).
+
+    Args:
+        U, r, alpha: scalars. z: scalar depth in 1/k_F (traced allowed).
+        rho: (3, 3) incident density matrix, NumPy constant (fastest) or array.
+        op_name: observable name (static). kind: "density", "current" or "torque" (static).
+        nodes: kappa rule, see :func:`make_rule` (an int: Gauss nodes per segment; depths z
+            need :func:`jaxorb.profiles.nodes_for_depth` of z).
+
+    Returns:
+        Scalar (or (...,) for a batch of rho), public units (PHYSICS.md §1).
+    """
+    if kind not in ("density", "current", "torque"):
+        raise ValueError(f"kind must be 'density', 'current' or 'torque', got {kind!r}")
+    if _const_rho(rho):  # closed over: its zero entries are skipped at trace time
+        f = forward_jacobian(lambda U_, r_, a_, z_: _depth_average(U_, r_, a_, z_, rho, op_name, kind, nodes), 4)
+        return f(U, r, alpha, z)
+    f = forward_jacobian(lambda U_, r_, a_, z_, rho_: _depth_average(U_, r_, a_, z_, rho_, op_name, kind, nodes), 4)
+    return f(U, r, alpha, z, jnp.asarray(rho))
+
+
+def _current_change(U, r, alpha, depth, rho, op_name, nodes):
+    rule = make_rule(U, r, nodes)
+    sol = solve(U, r, alpha, rule.kappa, rule.q_n)
+    c_tt, c_rr, c_tr = _pair_coefficients(sol, r, rule.kappa, OPERATORS[op_name], rho, "current")
+    e_tt, e_rr, e_tr = _exponents(sol)
+    inf = jnp.isinf(depth)
+    d = jnp.where(inf, 0.0, depth)
+
+    def factor(e):
+        # J(inf) keeps exactly the terms whose exponent is zero (PHYSICS.md §7; profiles.at_infinity)
+        return jnp.where(inf, (e == 0).astype(e.dtype), jnp.exp(e * d)) - 1.0
+
+    per_node = rule.weight * (
+        jnp.real(c_tt) * factor(e_tt) + jnp.real(c_rr) * factor(e_rr) + jnp.real(c_tr * factor(e_tr))
+    )
+    return node_sum([per_node])[0]
+
+
+def current_change(U, r, alpha, depth, rho, op_name: str, nodes=None):
+    """J(D) - J(0) of one Fermi-averaged right current, D = ``depth`` in 1/k_F or inf.
+
+    The mean-torque coefficient of PHYSICS.md §7 (c = J(inf) - J(0), or c(D) = J(D) - J(0) =
+    int_0^D tau dz), on the fast path as :func:`depth_average`; J(inf) keeps the terms whose
+    exponent is exactly zero, as :func:`jaxorb.profiles.at_infinity`. Derivatives with respect to
+    (U, r, alpha, depth) by forward mode.
+
+    Returns:
+        Scalar (or (...,) for a batch of rho), hbar * hbar k_F / m.
+    """
+    if _const_rho(rho):
+        f = forward_jacobian(lambda U_, r_, a_, d_: _current_change(U_, r_, a_, d_, rho, op_name, nodes), 4)
+        return f(U, r, alpha, depth)
+    f = forward_jacobian(lambda U_, r_, a_, d_, rho_: _current_change(U_, r_, a_, d_, rho_, op_name, nodes), 4)
+    return f(U, r, alpha, depth, jnp.asarray(rho))
 
 
 __all__ = [
@@ -874,7 +979,9 @@ __all__ = [
     "OPERATOR_NAMES",
     "Rule",
     "Solution",
+    "current_change",
     "current_expansion",
+    "depth_average",
     "gauss_rule",
     "graded_rule",
     "left_current",

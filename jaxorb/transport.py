@@ -141,13 +141,9 @@ def _ratio_core(U, r, alpha, rho_in, ndip, n=None):
 
 
 def _mean_torque_core(U, r, alpha, rho_in, ndip, thickness, n=None):
-    inf = jnp.isinf(thickness)
-    depth = jnp.where(inf, 0.0, thickness)[None]
     total = 0.0
     for name, c in _dipoles(ndip):
-        coef, expo, _ = surface.current_expansion(U, r, alpha, rho_in, name, _nodes(n))
-        far = jnp.where(inf, profiles.at_infinity(coef, expo), profiles.evaluate(coef, expo, depth)[..., 0])
-        total = total + c * (far - profiles.at_surface(coef))
+        total = total + c * surface.current_change(U, r, alpha, thickness, rho_in, name, _nodes(n))
     return total
 
 

@@ -227,3 +227,53 @@ def test_joint_of_several_injections_differentiates_like_the_single_quantities()
         jax.grad(lambda u, n=n: quantities.get(n).fn(u, 0.7, 0.4, 0.0))(0.5) for n in ("eta_yz_x", "eta_z2_z")
     )
     assert abs(float(g_u - g_u_ref)) < 1e-12
+
+
+@pytest.mark.parametrize("kind", ["density", "current", "torque"])
+def test_depth_average_equals_the_mode_pair_expansion(kind):
+    """surface.depth_average (closed-form solve, one node sum) against profiles.expansion (6x6
+    LAPACK solve, mode-pair tables) on the same Gauss rule, at the surface and in depth."""
+    ops = ("Lz", "Lyz", "Lx2-y2")
+    for U, r, a in [(0.5, 0.7, 0.4), (0.2, 3.45, 0.0), (-0.3, 0.0, 1.2)]:
+        for j in "xz":
+            rho = profiles.density_matrix(j)
+            for z in (0.0, 2.5, 17.0):
+                n = profiles.nodes_for_depth(z)
+                ex = profiles.expansion(U, r, a, jnp.asarray(rho), ops, n)
+                coef = ex.density if kind == "density" else ex.current
+                want = (profiles.derivative if kind == "torque" else profiles.evaluate)(
+                    coef, ex.exponent, jnp.array([z])
+                )
+                for k, op in enumerate(ops):
+                    got = float(surface.depth_average(U, r, a, z, rho, op, kind, n))
+                    assert abs(got - float(want[k, 0])) < 1e-13
+
+
+def test_depth_average_derivatives_in_parameters_and_depth():
+    """Forward-mode derivatives (forward_jacobian over U, r, alpha and z) against central
+    differences, under jit; the traced-rho path gives the same values."""
+    rho = profiles.density_matrix("z")
+    f = jax.jit(lambda p: surface.depth_average(p[0], p[1], p[2], p[3], rho, "Lz", "current", 30))
+    p = jnp.array([0.4, 1.1, 0.7, 3.0])
+    g = np.array(jax.grad(f)(p))
+    h = 1e-5
+    fd = np.array([(float(f(p.at[i].add(h))) - float(f(p.at[i].add(-h)))) / (2 * h) for i in range(4)])
+    assert np.abs(g - fd).max() < 1e-8
+    # d/dz of the current is the torque density (PHYSICS.md §7)
+    tau = float(surface.depth_average(0.4, 1.1, 0.7, 3.0, rho, "Lz", "torque", 30))
+    assert abs(g[3] - tau) < 1e-12
+    traced = jax.jit(lambda p, rh: surface.depth_average(p[0], p[1], p[2], p[3], rh, "Lz", "current", 30))
+    assert abs(float(traced(p, jnp.asarray(rho))) - float(f(p))) < 1e-15
+
+
+def test_current_change_is_the_mean_torque_of_the_reference_path():
+    """c = J(inf) - J(0) and c(D) = J(D) - J(0) on the fast path against the mode-pair path."""
+    for j in "xz":
+        rho, ndip = profiles.density_matrix(j), transport.injected_dipole(j)
+        for d in (np.inf, 3.0):
+            for U, r, a in [(0.5, 0.7, 0.4), (0.8, 6.0, 0.3)]:
+                ref = float(transport._mean_torque_core_reference(U, r, a, jnp.asarray(rho), jnp.asarray(ndip), d, 30))
+                fast = float(transport._mean_torque_core(U, r, a, rho, ndip, jnp.asarray(d), 30))
+                assert abs(fast - ref) < 1e-13
+    with pytest.raises(ValueError, match="kind"):
+        surface.depth_average(0.5, 0.7, 0.4, 1.0, profiles.density_matrix("z"), "Lz", "flux")
