@@ -110,3 +110,14 @@ def test_numpy_baseline_matches_reference_at_a_point():
         eta = jo.efficiency(p, "x", "Lyz")
         assert abs(base["eta_yz_x"][i] - float(eta)) < 1e-11
         assert abs(base["delta_z"][i] - float(jo.memory_loss(p, "z"))) < 1e-10
+
+
+def test_depth_script(tmp_path):
+    rec = _script("bench_depth").main(["--size", "2", "--repeats", "1", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "depth.json").read_text())
+    assert saved["points"] == 4 and len(saved["rows"]) == 5
+    for name, row in saved["rows"].items():
+        # both paths compute the same numbers on the same rule
+        assert row["max_abs_diff"] < 1e-12, name
+        assert row["fast_median_s"] > 0 and row["baseline_median_s"] > 0
+    _check_env(rec)

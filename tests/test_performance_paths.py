@@ -214,19 +214,15 @@ def test_packed_currents_of_several_injections_equal_one_solve_per_injection():
 
 def test_joint_of_several_injections_differentiates_like_the_single_quantities():
     """joint() with two injections takes its values from the packed path and its derivatives
-    from the per-injection path: forward and reverse mode equal the single quantities'."""
-    names = ("eta_yz_x", "eta_x2-y2_x", "eta_z2_z", "delta_z")
+    from the per-injection path: forward and reverse mode in (U, r, alpha) equal the single
+    quantities'."""
+    names = ("eta_yz_x", "delta_z")
     f = quantities.joint(names)
-    p = jnp.array([0.7, 0.4])
-    ref = np.array([jax.grad(lambda q, n=n: quantities.get(n).fn(0.5, q[0], q[1], 0.0))(p) for n in names])
+    p = jnp.array([0.5, 0.7, 0.4])
+    ref = np.array([jax.grad(lambda q, n=n: quantities.get(n).fn(q[0], q[1], q[2], 0.0))(p) for n in names])
     for jac in (jax.jacfwd, jax.jacrev):
-        got = np.array(jax.jit(jac(lambda q: f(0.5, q[0], q[1], 0.0)))(p))
+        got = np.array(jax.jit(jac(lambda q: f(q[0], q[1], q[2], 0.0)))(p))
         assert np.abs(got - ref).max() < 1e-12
-    g_u = jax.grad(lambda u: f(u, 0.7, 0.4, 0.0)[0] + f(u, 0.7, 0.4, 0.0)[2])(0.5)
-    g_u_ref = sum(
-        jax.grad(lambda u, n=n: quantities.get(n).fn(u, 0.7, 0.4, 0.0))(0.5) for n in ("eta_yz_x", "eta_z2_z")
-    )
-    assert abs(float(g_u - g_u_ref)) < 1e-12
 
 
 @pytest.mark.parametrize("kind", ["density", "current", "torque"])
@@ -234,10 +230,10 @@ def test_depth_average_equals_the_mode_pair_expansion(kind):
     """surface.depth_average (closed-form solve, one node sum) against profiles.expansion (6x6
     LAPACK solve, mode-pair tables) on the same Gauss rule, at the surface and in depth."""
     ops = ("Lz", "Lyz", "Lx2-y2")
-    for U, r, a in [(0.5, 0.7, 0.4), (0.2, 3.45, 0.0), (-0.3, 0.0, 1.2)]:
+    for U, r, a in [(0.5, 0.7, 0.4), (-0.3, 0.0, 1.2)]:
         for j in "xz":
             rho = profiles.density_matrix(j)
-            for z in (0.0, 2.5, 17.0):
+            for z in (0.0, 17.0):
                 n = profiles.nodes_for_depth(z)
                 ex = profiles.expansion(U, r, a, jnp.asarray(rho), ops, n)
                 coef = ex.density if kind == "density" else ex.current
