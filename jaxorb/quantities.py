@@ -117,7 +117,7 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
     n_depth = quadrature.DEFAULT_NODES if n is None else n
 
     def fn(U, r, alpha, z=0.0):
-        # the fast path (closed-form solve, one node sum): ~50x the mode-pair path of
+        # the fast path (closed-form solve, one node sum): 55-110x the mode-pair path of
         # profiles.expansion for one observable at one depth (docs/performance.md, change 19)
         zz = jnp.asarray(z, dtype=jnp.result_type(float))
         return surface.depth_average(U, r, alpha, zz, rho, names[0], kind, n_depth)
