@@ -251,8 +251,7 @@ def currents_vjp(U, r, alpha, rho: np.ndarray, right_ops, left_ops, nodes, ct, w
     g_r = g_r + acc_rq + 0.5 * kappa * acc_m
     g_kappa = g_kappa + 0.5 * r * acc_m - alpha * acc_k
     # g_U += g_X o conj(q_N + q_j (1 + r L2_i)) + (r kappa / 2) MHAT^H g_X - alpha kappa KHAT^H g_S
-    f_t1, f_r1 = jnp.conj(q_n + _rmul(q[0], 1.0 + r)), jnp.conj(q_n + _rmul(q[2], 1.0 + r))
-    f_t0, f_r0 = jnp.conj(q_n + q[0]), jnp.conj(q_n + q[2])
+    f_t1, f_r1, f_t0, f_r0 = (jnp.conj(_z(p.fac[key])) for key in ((1.0, 0), (1.0, 2), (0.0, 0), (0.0, 2)))
     k_u = [k + g * f for k, g, f in zip(k_u, _combos(g_x), (f_t1, f_t1, f_r1, f_t0, f_r0))]
     hm, hk = 0.5 * r * kappa, -alpha * kappa
     k_u = [

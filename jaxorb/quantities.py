@@ -111,16 +111,14 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
         return Quantity(
             name, fn, "1 (tau_bar = c hbar^2/(k_F D m))", f"mean-torque coefficient {desc} for |L_{j}>", finite
         )
-    kind, op = m.group("kind"), OPERATOR_NAMES.index(m.group("op"))
-    names = (OPERATOR_NAMES[op],)
-
+    kind, op = m.group("kind"), m.group("op")
     n_depth = quadrature.DEFAULT_NODES if n is None else n
 
     def fn(U, r, alpha, z=0.0):
         # the fast path (closed-form solve, one node sum): 55-110x the mode-pair path of
         # profiles.expansion for one observable at one depth (docs/performance.md, change 19)
         zz = jnp.asarray(z, dtype=jnp.result_type(float))
-        return surface.depth_average(U, r, alpha, zz, rho, names[0], kind, n_depth)
+        return surface.depth_average(U, r, alpha, zz, rho, op, kind, n_depth)
 
     unit = {"density": "hbar", "current": "hbar * hbar k_F / m", "torque": "hbar * hbar k_F^2 / m"}[kind]
     return Quantity(name, fn, unit, f"{kind} of {m.group('op')} for |L_{j}> at depth z", True)

@@ -365,6 +365,7 @@ class Parts(NamedTuple):
         inv: 1 / (q_t + k_t).
         u, q: mode eigenvectors (columns +, -, 0) and wavevectors (q_t, q_t, q_r).
         mu, ku: MHAT u and KHAT u.
+        fac: {(L2_i, j): q_N + q_j (1 + r L2_i)} for j = 0 (q_t) and 2 (q_r): S's mode factors.
         t: transmitted amplitudes T = 2 i q_N S^-1.
     """
 
@@ -375,6 +376,7 @@ class Parts(NamedTuple):
     q: tuple
     mu: tuple
     ku: tuple
+    fac: dict
     t: tuple
 
 
@@ -393,9 +395,9 @@ def _mode_entries(k_t, k_r, kappa):
 
 
 def _cofactors(entries, k_r, r, alpha, kappa, q_n):
-    """(u, q, mu, ku, cof, 1/det) of S = i (U q_N + (1 + r L2) U diag(q) + (r kappa / 2) MHAT U)
-    - alpha kappa KHAT U: the mode vectors, wavevectors, MHAT u, KHAT u, cofactors of S and
-    1/det S (products and one reciprocal)."""
+    """(u, q, mu, ku, fac, cof, 1/det) of S = i (U q_N + (1 + r L2) U diag(q) + (r kappa / 2) MHAT U)
+    - alpha kappa KHAT U: the mode vectors, wavevectors, MHAT u, KHAT u, the mode factors of S
+    (:class:`Parts`), cofactors of S and 1/det S (products and one reciprocal)."""
     q_t, q_r, _, nrm, sb, b2n, c0, _ = entries
     u = ((nrm, b2n, -c0), (sb, -sb, q_r / k_r), (b2n, nrm, c0))
     q = (q_t, q_t, q_r)
@@ -431,7 +433,7 @@ def _cofactors(entries, k_r, r, alpha, kappa, q_n):
         - s[0][1] * s[1][0] * s[2][2]
     )
     inv_det = 1.0 / det
-    return u, q, mu, ku, cof, inv_det
+    return u, q, mu, ku, fac, cof, inv_det
 
 
 def solve_parts(k_t, k_r, r, alpha, kappa, q_n, fence=None) -> Parts:
@@ -449,15 +451,15 @@ def solve_parts(k_t, k_r, r, alpha, kappa, q_n, fence=None) -> Parts:
             docs/performance.md). 1/det S is not shared: its own loop fusion would recompute S.
     """
     entries = _mode_entries(k_t, k_r, kappa)
-    u, q, mu, ku, cof, inv_det = _cofactors(entries, k_r, r, alpha, kappa, q_n)
+    u, q, mu, ku, fac, cof, inv_det = _cofactors(entries, k_r, r, alpha, kappa, q_n)
     if fence is not None:
         entries = tuple(x + fence for x in entries)
         kappa, q_n = kappa + fence, q_n + fence
-        u, q, mu, ku, cof, inv_det = _cofactors(entries, k_r, r, alpha, kappa, q_n)
+        u, q, mu, ku, fac, cof, inv_det = _cofactors(entries, k_r, r, alpha, kappa, q_n)
     scale = _make(0.0 * q_n, 2.0 * q_n) * inv_det
     t = tuple(tuple(cof[j][i] * scale for j in range(3)) for i in range(3))  # adj = cof^T
     _, _, beta, nrm, _, _, _, inv = entries
-    return Parts(beta, nrm, inv, u, q, mu, ku, t)
+    return Parts(beta, nrm, inv, u, q, mu, ku, fac, t)
 
 
 def solve(U, r, alpha, kappa, q_n) -> Solution:
@@ -682,12 +684,10 @@ def node_sum(values):
 
 
 def _raw_currents(U, r, alpha, rho, right_ops, left_ops, nodes):
-    """(len(right_ops) + len(left_ops),) Fermi-averaged currents at z = 0, no custom derivative."""
-    rule = make_rule(U, r, nodes)
-    sol = solve(U, r, alpha, rule.kappa, rule.q_n)
-    right = [0.5 * rule.weight * right_current_terms(sol, r, rule.kappa, OPERATORS[n], rho).re for n in right_ops]
-    left = [rule.weight * left_current(sol, OPERATORS[n], rho) for n in left_ops]
-    return jnp.stack(node_sum(right + left))
+    """(len(right_ops) + len(left_ops),) Fermi-averaged currents at z = 0 of one incident
+    state (or batch of them), no custom derivative: :func:`packed_currents`."""
+    specs = tuple(("right", n, rho) for n in right_ops) + tuple(("left", n, rho) for n in left_ops)
+    return packed_currents(U, r, alpha, specs, nodes)
 
 
 def packed_currents(U, r, alpha, specs, nodes=None):
@@ -703,12 +703,13 @@ def packed_currents(U, r, alpha, specs, nodes=None):
 
     Args:
         U, r, alpha: scalars.
-        specs: tuple of (side, op_name, rho) with side "right" or "left" and rho a (3, 3) NumPy
-            constant incident density matrix.
+        specs: tuple of (side, op_name, rho) with side "right" or "left" and rho the incident
+            density matrix: a (3, 3) NumPy constant (zeros skipped at trace time) or a
+            (..., 3, 3) array.
         nodes: kappa rule, see :func:`make_rule`.
 
     Returns:
-        (len(specs),) currents at z = 0 in the order of ``specs``, public units.
+        (len(specs), ...) currents at z = 0 in the order of ``specs``, public units.
     """
     rule = make_rule(U, r, nodes)
     sol = solve(U, r, alpha, rule.kappa, rule.q_n)
@@ -872,38 +873,26 @@ def _exponents(sol: Solution):
     return -2.0 * q_t.imag, -2.0 * q_r.imag, 1j * (q_r - jnp.conj(q_t))
 
 
-def current_expansion(U, r, alpha, rho, op_name: str, nodes=None):
-    """Exponential-sum form of one Fermi-averaged right current (as :mod:`jaxorb.profiles`).
-
-    J(z) = sum_k Re[c_k,tt e^{E_tt z} + c_k,rr e^{E_rr z} + c_k,tr e^{E_tr z}], with E_tt =
-    -2 Im q_t, E_rr = -2 Im q_r, E_tr = i (q_r - conj q_t) (PHYSICS.md §6-§7).
-
-    Returns:
-        (coef, exponent, left): coef (..., K, 3) with weights folded in, exponent (K, 3), and
-        the left-layer current at z = 0, shape (...).
-    """
+def _exponential_sums(U, r, alpha, rho, op_name, kind, factors, nodes):
+    """Node sums of w Re[c_tt g_tt + c_rr g_rr + c_tr g_tr], one per factor triple g returned by
+    ``factors(E_tt, E_rr, E_tr)``, all from one solve and one packed node sum."""
     rule = make_rule(U, r, nodes)
     sol = solve(U, r, alpha, rule.kappa, rule.q_n)
-    op = OPERATORS[op_name]
-    coef = jnp.stack(_pair_coefficients(sol, r, rule.kappa, op, rho, "current"), axis=-1) * rule.weight[:, None]
-    e_tt, e_rr, e_tr = _exponents(sol)
-    exponent = jnp.stack([e_tt + 0j, e_rr + 0j, e_tr], axis=-1)
-    left = jnp.sum(rule.weight * left_current(sol, op, rho), axis=-1)
-    return coef, exponent, left
+    coef = _pair_coefficients(sol, r, rule.kappa, OPERATORS[op_name], rho, kind)
+
+    def re_mul(c, g):  # Re(c g), in real arithmetic when g is real
+        return jnp.real(c) * g if _is_real(g) else jnp.real(c * g)
+
+    per_node = [rule.weight * sum(re_mul(c, g) for c, g in zip(coef, gs)) for gs in factors(*_exponents(sol))]
+    return node_sum(per_node)
 
 
-def _depth_average(U, r, alpha, z, rho, op_name, kind, nodes):
-    rule = make_rule(U, r, nodes)
-    sol = solve(U, r, alpha, rule.kappa, rule.q_n)
-    c_tt, c_rr, c_tr = _pair_coefficients(
-        sol, r, rule.kappa, OPERATORS[op_name], rho, "density" if kind == "density" else "current"
-    )
-    e_tt, e_rr, e_tr = _exponents(sol)
-    f_tt, f_rr, f_tr = jnp.exp(e_tt * z), jnp.exp(e_rr * z), jnp.exp(e_tr * z)
-    if kind == "torque":
-        f_tt, f_rr, f_tr = f_tt * e_tt, f_rr * e_rr, f_tr * e_tr
-    per_node = rule.weight * (jnp.real(c_tt) * f_tt + jnp.real(c_rr) * f_rr + jnp.real(c_tr * f_tr))
-    return node_sum([per_node])[0]
+def _with_forward_derivatives(core, U, r, alpha, depth, rho):
+    """core(U, r, alpha, depth, rho) with derivatives in (U, r, alpha, depth) by forward mode; a
+    NumPy rho is closed over (its zero entries are skipped at trace time), an array is passed."""
+    if _const_rho(rho):
+        return forward_jacobian(lambda U_, r_, a_, d_: core(U_, r_, a_, d_, rho), 4)(U, r, alpha, depth)
+    return forward_jacobian(core, 4)(U, r, alpha, depth, jnp.asarray(rho))
 
 
 def depth_average(U, r, alpha, z, rho, op_name: str, kind: str, nodes=None):
@@ -928,47 +917,43 @@ def depth_average(U, r, alpha, z, rho, op_name: str, kind: str, nodes=None):
     """
     if kind not in ("density", "current", "torque"):
         raise ValueError(f"kind must be 'density', 'current' or 'torque', got {kind!r}")
-    if _const_rho(rho):  # closed over: its zero entries are skipped at trace time
-        f = forward_jacobian(lambda U_, r_, a_, z_: _depth_average(U_, r_, a_, z_, rho, op_name, kind, nodes), 4)
-        return f(U, r, alpha, z)
-    f = forward_jacobian(lambda U_, r_, a_, z_, rho_: _depth_average(U_, r_, a_, z_, rho_, op_name, kind, nodes), 4)
-    return f(U, r, alpha, z, jnp.asarray(rho))
+    coef_kind = "density" if kind == "density" else "current"
 
+    def core(U, r, alpha, z, rho):
+        def factors(*e):
+            g = tuple(jnp.exp(ei * z) for ei in e)
+            return [tuple(gi * ei for gi, ei in zip(g, e)) if kind == "torque" else g]
 
-def _current_change(U, r, alpha, depth, rho, op_name, nodes):
-    rule = make_rule(U, r, nodes)
-    sol = solve(U, r, alpha, rule.kappa, rule.q_n)
-    c_tt, c_rr, c_tr = _pair_coefficients(sol, r, rule.kappa, OPERATORS[op_name], rho, "current")
-    e_tt, e_rr, e_tr = _exponents(sol)
-    inf = jnp.isinf(depth)
-    d = jnp.where(inf, 0.0, depth)
+        return _exponential_sums(U, r, alpha, rho, op_name, coef_kind, factors, nodes)[0]
 
-    def factor(e):
-        # J(inf) keeps exactly the terms whose exponent is zero (PHYSICS.md §7; profiles.at_infinity)
-        return jnp.where(inf, (e == 0).astype(e.dtype), jnp.exp(e * d)) - 1.0
-
-    per_node = rule.weight * (
-        jnp.real(c_tt) * factor(e_tt) + jnp.real(c_rr) * factor(e_rr) + jnp.real(c_tr * factor(e_tr))
-    )
-    return node_sum([per_node])[0]
+    return _with_forward_derivatives(core, U, r, alpha, z, rho)
 
 
 def current_change(U, r, alpha, depth, rho, op_name: str, nodes=None):
     """J(D) - J(0) of one Fermi-averaged right current, D = ``depth`` in 1/k_F or inf.
 
     The mean-torque coefficient of PHYSICS.md §7 (c = J(inf) - J(0), or c(D) = J(D) - J(0) =
-    int_0^D tau dz), on the fast path as :func:`depth_average`; J(inf) keeps the terms whose
-    exponent is exactly zero, as :func:`jaxorb.profiles.at_infinity`. Derivatives with respect to
-    (U, r, alpha, depth) by forward mode.
+    int_0^D tau dz), on the fast path as :func:`depth_average`: J(D) and J(0) are two sums of
+    one packed node sum. J(inf) keeps the terms whose exponent is exactly zero, as
+    :func:`jaxorb.profiles.at_infinity`. Derivatives with respect to (U, r, alpha, depth) by
+    forward mode.
 
     Returns:
         Scalar (or (...,) for a batch of rho), hbar * hbar k_F / m.
     """
-    if _const_rho(rho):
-        f = forward_jacobian(lambda U_, r_, a_, d_: _current_change(U_, r_, a_, d_, rho, op_name, nodes), 4)
-        return f(U, r, alpha, depth)
-    f = forward_jacobian(lambda U_, r_, a_, d_, rho_: _current_change(U_, r_, a_, d_, rho_, op_name, nodes), 4)
-    return f(U, r, alpha, depth, jnp.asarray(rho))
+
+    def core(U, r, alpha, depth, rho):
+        inf = jnp.isinf(depth)
+        d = jnp.where(inf, 0.0, depth)
+
+        def factors(*e):
+            far = tuple(jnp.where(inf, (ei == 0).astype(ei.dtype), jnp.exp(ei * d)) for ei in e)
+            return [far, (1.0, 1.0, 1.0)]
+
+        j_far, j_0 = _exponential_sums(U, r, alpha, rho, op_name, "current", factors, nodes)
+        return j_far - j_0
+
+    return _with_forward_derivatives(core, U, r, alpha, depth, rho)
 
 
 __all__ = [
@@ -980,7 +965,6 @@ __all__ = [
     "Rule",
     "Solution",
     "current_change",
-    "current_expansion",
     "depth_average",
     "gauss_rule",
     "graded_rule",

@@ -127,10 +127,10 @@ def test_integrated_continuity(inc):
 
 
 def test_mean_torque_r_limits():
-    """c = 0 at r = 0 (to rounding: ~1e-18 per kappa node); as r -> 0+, c(D) -> 0 while c(inf)
-    tends to a nonzero limit (z -> inf and r -> 0 do not commute, PHYSICS.md §7)."""
-    assert abs(jo.mean_torque(jo.Params(0.5, 0.0, 0.0), "z")) < 1e-15
-    assert abs(jo.mean_torque(jo.Params(0.5, 0.0, 0.0), "x")) < 1e-15
+    """c = 0 at r = 0 exactly; as r -> 0+, c(D) -> 0 while c(inf) tends to a nonzero limit
+    (z -> inf and r -> 0 do not commute, PHYSICS.md §7)."""
+    assert jo.mean_torque(jo.Params(0.5, 0.0, 0.0), "z") == 0.0
+    assert jo.mean_torque(jo.Params(0.5, 0.0, 0.0), "x") == 0.0
     assert abs(jo.mean_torque(jo.Params(0.5, 0.0, 0.0), "z", thickness=10.0)) < 1e-14
     cd = [abs(jo.mean_torque(jo.Params(0.5, r, 0.0), "z", thickness=10.0)) for r in (1e-2, 1e-3, 1e-4)]
     assert cd[0] > cd[1] > cd[2] and cd[2] < 1e-6
