@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxorb import profiles, surface
+from jaxorb import fast, profiles
 
 REFERENCE = (128, 16, 20)
 CHECK = (96, 14, 16)
@@ -24,8 +24,8 @@ CHECK = (96, 14, 16)
 
 def quantities(U, r, a, nodes):
     rx, rz = profiles.density_matrix("x"), profiles.density_matrix("z")
-    (yz, x2), (lx,) = surface.surface_currents(U, r, a, rx, ("Lyz", "Lx2-y2"), ("Lx",), nodes)
-    (z2, lzr), (lzl,) = surface.surface_currents(U, r, a, rz, ("Lz2", "Lz"), ("Lz",), nodes)
+    (yz, x2), (lx,) = fast.surface_currents(U, r, a, rx, ("Lyz", "Lx2-y2"), ("Lx",), nodes)
+    (z2, lzr), (lzl,) = fast.surface_currents(U, r, a, rz, ("Lz2", "Lz"), ("Lz",), nodes)
     return jnp.stack([yz / lx, x2 / lx, z2 / lzl, lzl / lzr])
 
 

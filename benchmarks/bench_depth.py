@@ -3,7 +3,7 @@
 On a size x size (r, alpha) grid at U = 0.5, each quantity is computed twice with the same kappa
 rule, both mapped over the points in batches of ``jaxorb.bench.BATCH``:
 
-* fast: ``surface.depth_average`` / ``surface.current_change`` (closed-form 3x3 solve, one node
+* fast: ``fast.depth_average`` / ``fast.current_change`` (closed-form 3x3 solve, one node
   sum; what ``jaxorb.quantities`` and ``jo.mean_torque`` use since change 19 of
   docs/performance.md);
 * baseline: the mode-pair path (``profiles.expansion``: one 6x6 LAPACK solve per node and
@@ -32,7 +32,7 @@ def cases():
     """name -> (fast f(U, r, alpha), baseline f(U, r, alpha)), scalar parameters."""
     import jax.numpy as jnp
 
-    from jaxorb import profiles, quadrature, surface, transport
+    from jaxorb import profiles, quadrature, transport
 
     n = quadrature.DEFAULT_NODES
     n_d = profiles.nodes_for_depth(D)
@@ -41,7 +41,7 @@ def cases():
         rho = profiles.density_matrix(j)
 
         def fast(U, r, a):
-            return surface.depth_average(U, r, a, Z, rho, op, kind, n)
+            return fast.depth_average(U, r, a, Z, rho, op, kind, n)
 
         def base(U, r, a):
             ex = profiles.expansion(U, r, a, jnp.asarray(rho), (op,), n)

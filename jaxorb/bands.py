@@ -27,7 +27,7 @@ def fermi_wavevectors(U, r):
     return k_t, k_r
 
 
-def _safe_sqrt(x):
+def safe_sqrt(x):
     """sqrt(x) for x >= 0 with a finite (zero) derivative at x = 0 (double-where idiom)."""
     positive = x > 0
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1.0)), 0.0)
@@ -44,8 +44,8 @@ def z_wavevector(k, kappa):
         complex array, broadcast shape of ``k`` and ``kappa``.
     """
     x = (k - kappa) * (k + kappa)
-    re = _safe_sqrt(x)
-    im = _safe_sqrt(-x)
+    re = safe_sqrt(x)
+    im = safe_sqrt(-x)
     return re + 1j * im
 
 

@@ -39,7 +39,7 @@ import numpy as np
 from . import quantities
 from .operators import INCIDENT_STATES, LX, LY, LZ, OPERATORS
 
-#: The interface quantities of the grid target (PHYSICS.md §8).
+#: The interface quantities of the grid target (docs/theory.md §8).
 GRID_NAMES: tuple[str, ...] = ("eta_yz_x", "eta_x2-y2_x", "eta_z2_z", "delta_z")
 #: The grid of the grid and gradient targets: U = 0.5, r and alpha ranges (hbar^2/2m).
 GRID_U = 0.5
@@ -192,11 +192,11 @@ def fig1_function(nodes: int | None = None, z_max: float = FIG1_ZMAX) -> tuple[C
 def kappa_nodes(U, r, nodes=None) -> tuple[np.ndarray, np.ndarray]:
     """The kappa rule of the fast path at every point: (kappa, weight), each (P, K), NumPy.
 
-    ``nodes`` as for :func:`jaxorb.surface.make_rule` (None: the default graded rule).
+    ``nodes`` as for :func:`jaxorb.quadrature.make_rule` (None: the default graded rule).
     """
-    from . import surface
+    from . import quadrature
 
-    rule = jax.vmap(lambda rr: surface.make_rule(U, rr, nodes))(jnp.asarray(r))
+    rule = jax.vmap(lambda rr: quadrature.make_rule(U, rr, nodes))(jnp.asarray(r))
     return np.asarray(rule.kappa), np.asarray(rule.weight)
 
 
@@ -205,7 +205,7 @@ def kappa_nodes(U, r, nodes=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _np_sqrt_branch(x):
-    """q = sqrt(x) for x >= 0, i sqrt(-x) otherwise (PHYSICS.md §3)."""
+    """q = sqrt(x) for x >= 0, i sqrt(-x) otherwise (docs/theory.md §3)."""
     return np.where(x >= 0, np.sqrt(np.abs(x)), 1j * np.sqrt(np.abs(x)))
 
 
@@ -214,9 +214,9 @@ def numpy_interface_quantities(
 ) -> dict[str, np.ndarray]:
     """The grid quantities with NumPy, vectorised over points, kappa nodes and phi points.
 
-    Builds the 6x6 boundary system of PHYSICS.md §4 at every (point, kappa, phi) with both
+    Builds the 6x6 boundary system of docs/theory.md §4 at every (point, kappa, phi) with both
     incident states (|L_x>, |L_z>) as right-hand sides, solves them with one stacked
-    ``numpy.linalg.solve``, forms the currents of PHYSICS.md §5 at z = 0 and averages them with the
+    ``numpy.linalg.solve``, forms the currents of docs/theory.md §5 at z = 0 and averages them with the
     kappa rule of the fast path and the equally spaced phi rule (§6).
 
     Args:
@@ -383,7 +383,7 @@ def bench_grid(
     )
     base = numpy_interface_quantities(GRID_U, r[bidx], a[bidx], kap, wk)
     base_vs_jax = {name: _errors(base[name], vals[i, bidx]) for i, name in enumerate(GRID_NAMES)}
-    from . import surface
+    from . import quadrature
 
     per_point = med / npts
     np_per_point = t_np / bidx.size
@@ -399,10 +399,10 @@ def bench_grid(
         "kappa_nodes_per_point": int(kap.shape[1]),
         "kappa_rule": {
             "kind": "graded",
-            "inner_nodes": surface.INNER_NODES,
-            "levels": surface.LEVELS,
-            "level_nodes": surface.LEVEL_NODES,
-            "level_ratio": surface.LEVEL_RATIO,
+            "inner_nodes": quadrature.INNER_NODES,
+            "levels": quadrature.LEVELS,
+            "level_nodes": quadrature.LEVEL_NODES,
+            "level_ratio": quadrature.LEVEL_RATIO,
         },
         "phi_points_baseline": 8,
         "reference_rule": list(reference_nodes) if isinstance(reference_nodes, tuple) else reference_nodes,

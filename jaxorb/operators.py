@@ -9,7 +9,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-SQRT2 = np.sqrt(2.0)
+#: sqrt(2) as a Python float (weakly typed: keeps a float32 trace in float32).
+SQRT2 = float(np.sqrt(2.0))
 
 LX = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=complex) / SQRT2
 LY = np.array([[0, 1, 0], [-1, 0, 1], [0, -1, 0]], dtype=complex) / (SQRT2 * 1j)
@@ -20,7 +21,8 @@ IDENTITY = np.eye(3, dtype=complex)
 M_QUANTUM = np.array([1, 0, -1])
 
 
-def _anti(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def anticommutator(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """{a, b} = a b + b a of two constant matrices."""
     return a @ b + b @ a
 
 
@@ -29,13 +31,20 @@ OPERATORS: dict[str, np.ndarray] = {
     "Lx": LX,
     "Ly": LY,
     "Lz": LZ,
-    "Lxy": _anti(LX, LY) / 2,
-    "Lyz": _anti(LY, LZ) / 2,
-    "Lzx": _anti(LZ, LX) / 2,
+    "Lxy": anticommutator(LX, LY) / 2,
+    "Lyz": anticommutator(LY, LZ) / 2,
+    "Lzx": anticommutator(LZ, LX) / 2,
     "Lx2-y2": (LX @ LX - LY @ LY) / 2,
     "Lz2": (3 * LZ @ LZ - (LX @ LX + LY @ LY + LZ @ LZ)) / 2,
 }
 OPERATOR_NAMES: tuple[str, ...] = tuple(OPERATORS)
+
+#: M = kappa MHAT and K = kappa KHAT at phi = 0 (docs/theory.md §2, A = kappa L_x): the term
+#: linear in A, {L_x, L_z}, and the interface coupling -L_y.
+MHAT = anticommutator(LX, LZ)
+KHAT = -LY
+#: diag(L_z^2) = (1, 0, 1): C = 1 + r L_z^2 is diagonal in the basis |+1>, |0>, |-1>.
+L2 = (1.0, 0.0, 1.0)
 DIPOLES = ("Lx", "Ly", "Lz")
 QUADRUPOLES = ("Lxy", "Lyz", "Lzx", "Lx2-y2", "Lz2")
 

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import profiles, quadrature, surface, transport
+from . import fast, profiles, quadrature, transport
 from .operators import DIPOLES, OPERATOR_NAMES
 
 
@@ -34,7 +34,7 @@ class Quantity(NamedTuple):
     Attributes:
         name: its public name.
         fn: ``fn(U, r, alpha, z)`` -> scalar (z ignored unless ``uses_z``).
-        unit: unit string (PHYSICS.md §1).
+        unit: unit string (docs/theory.md §1).
         description: one line for plots and metadata.
         uses_z: whether the value depends on the depth z (then nodes must cover max z).
     """
@@ -75,7 +75,7 @@ def _match(name) -> re.Match:
 def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
     """Look up a quantity by name.
 
-    ``n`` selects the (static) kappa rule: None for the graded rule of :mod:`jaxorb.surface`
+    ``n`` selects the (static) kappa rule: None for the graded rule :func:`jaxorb.quadrature.graded_rule`
     (interface quantities; the depth-resolved ``density_``/``current_``/``torque_`` quantities
     then use :data:`jaxorb.quadrature.DEFAULT_NODES` per segment), or an int: that many
     Gauss-Legendre nodes per branch-split segment.
@@ -118,7 +118,7 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
         # the fast path (closed-form solve, one node sum): 55-110x the mode-pair path of
         # profiles.expansion for one observable at one depth (docs/performance.md, change 19)
         zz = jnp.asarray(z, dtype=jnp.result_type(float))
-        return surface.depth_average(U, r, alpha, zz, rho, op, kind, n_depth)
+        return fast.depth_average(U, r, alpha, zz, rho, op, kind, n_depth)
 
     unit = {"density": "hbar", "current": "hbar * hbar k_F / m", "torque": "hbar * hbar k_F^2 / m"}[kind]
     return Quantity(name, fn, unit, f"{kind} of {m.group('op')} for |L_{j}> at depth z", True)
@@ -128,8 +128,8 @@ def joint(names: tuple[str, ...], n: int | None = None, transparency: float = 2.
     """One function f(U, r, alpha, z=0.0) -> (len(names),) for several quantities at once.
 
     The interface quantities (``eta_*``, ``ratio_*``, ``delta_*``) share one fast-path solve
-    instead of one per quantity: with one injection through :func:`jaxorb.surface.reduce_currents`;
-    with several, their values come from :func:`jaxorb.surface.packed_currents` (the currents of
+    instead of one per quantity: with one injection through :func:`jaxorb.fast.reduce_currents`;
+    with several, their values come from :func:`jaxorb.fast.packed_currents` (the currents of
     all injections packed together, fewer loop fusions) and their derivatives from one
     ``reduce_currents`` per injection. The others are evaluated by their :func:`get` functions.
     Same values as ``[get(name, n, transparency).fn(...) for name in names]`` (to ~1e-15).
@@ -180,21 +180,19 @@ def joint(names: tuple[str, ...], n: int | None = None, transparency: float = 2.
         vals = []
         for j, (right_ops, left_ops) in plan.items():
             _, combine = combine_for(j, right_ops, left_ops)
-            vals.append(
-                surface.reduce_currents(U, r, alpha, profiles.density_matrix(j), right_ops, left_ops, n, combine)
-            )
+            vals.append(fast.reduce_currents(U, r, alpha, profiles.density_matrix(j), right_ops, left_ops, n, combine))
         return jnp.concatenate(vals)
 
     def packed(U, r, alpha):
         """The same values from one solve with the currents of all injections packed together
-        (surface.packed_currents: fewer loop fusions when there are several injections)."""
+        (fast.packed_currents: fewer loop fusions when there are several injections)."""
         specs = [
             (side, op, profiles.density_matrix(j))
             for j, (right_ops, left_ops) in plan.items()
             for side, ops in (("right", right_ops), ("left", left_ops))
             for op in ops
         ]
-        cur = surface.packed_currents(U, r, alpha, tuple(specs), n)
+        cur = fast.packed_currents(U, r, alpha, tuple(specs), n)
         vals, k = [], 0
         for j, (right_ops, left_ops) in plan.items():
             _, combine = combine_for(j, right_ops, left_ops)

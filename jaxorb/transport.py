@@ -1,5 +1,5 @@
 """Interface quantities: conversion efficiencies, orbital memory loss and mean torque
-(PHYSICS.md §7-§8, paper Eqs. 9 and 11).
+(docs/theory.md §7-§8, paper Eqs. 9 and 11).
 
 Every public function validates on the host, then calls a jitted core. Parameter fields may be
 arrays: they are broadcast against each other and the core is vmapped over the points. The
@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import profiles, quadrature, surface
+from . import fast, profiles, quadrature
 from .operators import DIPOLES, LX, LY, LZ, OPERATOR_NAMES, QUADRUPOLES, incident_vector
 from .params import Params, check_real, validate_count, validate_params
 
@@ -111,7 +111,7 @@ def _nodes(n):
     return n if n is None or isinstance(n, tuple) else int(n)
 
 
-# Fast cores (jaxorb.surface): pure, jittable, scalar parameters; rho_in and ndip may be NumPy
+# Fast cores (jaxorb.fast): pure, jittable, scalar parameters; rho_in and ndip may be NumPy
 # constants (zeros skipped at trace time) or arrays.
 
 
@@ -122,7 +122,7 @@ def _efficiency_core(U, r, alpha, rho_in, ndip, iq, n=None):
     def eta(right, left, coef):
         return right[0] / sum(coef[i] * j for i, j in enumerate(left))
 
-    return surface.reduce_currents(
+    return fast.reduce_currents(
         U, r, alpha, rho_in, (OPERATOR_NAMES[iq],), tuple(d for d, _ in dips), _nodes(n), eta, coef
     )
 
@@ -137,13 +137,13 @@ def _ratio_core(U, r, alpha, rho_in, ndip, n=None):
         jr = sum(coef[i] * j for i, j in enumerate(right))
         return jl / jr
 
-    return surface.reduce_currents(U, r, alpha, rho_in, names, names, _nodes(n), ratio, coef)
+    return fast.reduce_currents(U, r, alpha, rho_in, names, names, _nodes(n), ratio, coef)
 
 
 def _mean_torque_core(U, r, alpha, rho_in, ndip, thickness, n=None):
     total = 0.0
     for name, c in _dipoles(ndip):
-        total = total + c * surface.current_change(U, r, alpha, thickness, rho_in, name, _nodes(n))
+        total = total + c * fast.current_change(U, r, alpha, thickness, rho_in, name, _nodes(n))
     return total
 
 
@@ -252,7 +252,7 @@ def _prepare(p, incident, nodes, dipole=None):
 
 
 def efficiency(p: Params, incident="x", quadrupole: str = "Lyz", *, dipole=None, nodes: int | None = None):
-    """Interfacial conversion efficiency eta_Q^j = Q_R(0) / J_L(0) (PHYSICS.md §8).
+    """Interfacial conversion efficiency eta_Q^j = Q_R(0) / J_L(0) (docs/theory.md §8).
 
     Q_R(0): Fermi-averaged current of quadrupole Q in the right layer at z = 0; J_L(0): that of
     the injected dipole n . L in the left layer (incident + reflected). Dimensionless; invariant
@@ -263,7 +263,7 @@ def efficiency(p: Params, incident="x", quadrupole: str = "Lyz", *, dipole=None,
         incident: ``"x"``, ``"y"``, ``"z"`` or a 3-vector.
         quadrupole: one of Lxy Lyz Lzx Lx2-y2 Lz2.
         dipole: the injected dipole's axis for a general incident vector (default: <L>).
-        nodes: None (default) for the graded kappa rule of :mod:`jaxorb.surface` (converged to
+        nodes: None (default) for the graded kappa rule :func:`jaxorb.quadrature.graded_rule` (converged to
             1e-12 on typical parameters, docs/performance.md), or an int: that many nodes per
             branch-split segment (24: 1e-7 to 1e-6 on typical parameters).
 
@@ -303,7 +303,7 @@ def memory_loss(p: Params, incident="z", transparency=2.0, *, dipole=None, nodes
 
 
 def mean_torque(p: Params, incident="z", thickness=None, *, dipole=None, nodes: int | None = None):
-    """Mean-torque coefficient c of the injected dipole (PHYSICS.md §7).
+    """Mean-torque coefficient c of the injected dipole (docs/theory.md §7).
 
     c = J(inf) - J(0), the paper's definition (tau_bar = c hbar^2 / (k_F D m)), or with
     ``thickness=D`` the finite-layer form c(D) = J(D) - J(0) = int_0^D tau dz. The two differ
@@ -313,12 +313,12 @@ def mean_torque(p: Params, incident="z", thickness=None, *, dipole=None, nodes: 
         p: :class:`Params` (arrays broadcast).
         incident: injected state.
         thickness: None for z -> infinity, or D >= 0 in 1/k_F.
-        nodes: kappa nodes per segment; default: the graded rule of :mod:`jaxorb.surface` for
+        nodes: kappa nodes per segment; default: the graded rule :func:`jaxorb.quadrature.graded_rule` for
             D = inf (only non-oscillating terms remain), :func:`jaxorb.nodes_for_depth` of D
             per segment for a finite D.
 
     Returns:
-        c in hbar * hbar k_F / m (dimensionless in the units of PHYSICS.md §1).
+        c in hbar * hbar k_F / m (dimensionless in the units of docs/theory.md §1).
     """
     if thickness is None:
         d = np.inf

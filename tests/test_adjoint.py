@@ -1,12 +1,12 @@
-"""The hand-written reverse pass (jaxorb.adjoint) against forward-mode derivatives of the same
-quadrature, and the custom derivative of surface.reduce_currents in both modes."""
+"""The hand-written reverse pass (jaxorb.fast.adjoint) against forward-mode derivatives of the same
+quadrature, and the custom derivative of jaxorb.fast.reduce_currents in both modes."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxorb import adjoint, profiles, quantities, surface
+from jaxorb import fast, profiles, quantities
 
 # (injection, right operators, left operators): the sets the quantities use, and a wide one
 CASES = [
@@ -14,6 +14,12 @@ CASES = [
     ("z", ("Lz", "Lz2"), ("Lz",)),
     ("y", ("Lx2-y2", "Lzx", "Ly"), ("Lx", "Ly", "Lz")),
 ]
+
+
+def _raw_currents(U, r, a, rho, right, left, nodes):
+    """The currents of ``right`` then ``left`` with no custom derivative (plain JAX autodiff)."""
+    specs = tuple(("right", n, rho) for n in right) + tuple(("left", n, rho) for n in left)
+    return fast.packed_currents(U, r, a, specs, nodes)
 
 
 def _points(seed, count):
@@ -31,25 +37,25 @@ def test_adjoint_matches_forward_mode(case, nodes):
     for U, r, a in _points(2, 1):
         ct = rng.normal(size=len(right) + len(left))
         v = rng.normal(size=3)
-        _, jv = jax.jvp(lambda *p: surface._raw_currents(*p, rho, right, left, nodes), (U, r, a), tuple(v))
+        _, jv = jax.jvp(lambda *p: _raw_currents(*p, rho, right, left, nodes), (U, r, a), tuple(v))
         ref = float(ct @ np.array(jv))
-        got = np.array(adjoint.currents_vjp(U, r, a, rho, right, left, nodes, jnp.asarray(ct)))
+        got = np.array(fast.currents_vjp(U, r, a, rho, right, left, nodes, jnp.asarray(ct)))
         np.testing.assert_allclose(got @ v, ref, rtol=1e-11, atol=1e-13)
         # without the U column the other two are unchanged and U's is zero
-        got2 = np.array(adjoint.currents_vjp(U, r, a, rho, right, left, nodes, jnp.asarray(ct), with_u=False))
+        got2 = np.array(fast.currents_vjp(U, r, a, rho, right, left, nodes, jnp.asarray(ct), with_u=False))
         np.testing.assert_allclose(got2[1:], got[1:], rtol=1e-13, atol=1e-15)
         assert got2[0] == 0.0
 
 
 def _eta_forward_reference(U, r, a, nodes=None):
-    """eta_yz^x with the forward-mode custom derivative (surface.forward_jacobian)."""
+    """eta_yz^x with the forward-mode custom derivative (jaxorb.fast.forward_jacobian)."""
     rho = profiles.density_matrix("x")
 
     def value(U, r, a):
-        cur = surface._raw_currents(U, r, a, rho, ("Lyz",), ("Lx",), nodes)
+        cur = _raw_currents(U, r, a, rho, ("Lyz",), ("Lx",), nodes)
         return cur[0] / cur[1]
 
-    return surface.forward_jacobian(value)(U, r, a)
+    return fast.forward_jacobian(value)(U, r, a)
 
 
 def test_reduce_currents_gradient_both_modes_match_forward_reference():
@@ -86,8 +92,8 @@ def test_vector_outputs_give_the_forward_mode_jacobian():
     rho = profiles.density_matrix("z")
     ops = ("Lz", "Lz2")
     U, r, a = 0.3, 1.2, 0.4
-    jr = jax.jacrev(lambda a: jnp.stack(sum(surface.surface_currents(U, r, a, rho, ops, ops), ())))(a)
-    jf = jax.jacfwd(lambda a: surface._raw_currents(U, r, a, rho, ops, ops, None))(a)
+    jr = jax.jacrev(lambda a: jnp.stack(sum(fast.surface_currents(U, r, a, rho, ops, ops), ())))(a)
+    jf = jax.jacfwd(lambda a: _raw_currents(U, r, a, rho, ops, ops, None))(a)
     np.testing.assert_allclose(np.array(jr), np.array(jf), rtol=1e-12, atol=1e-14)
 
 

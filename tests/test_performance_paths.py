@@ -1,4 +1,4 @@
-"""The fast path (jaxorb.surface) against the straightforward one (issue 5).
+"""The fast path (jaxorb.fast) against the straightforward one (issue 5).
 
 The reference is the 6x6 LAPACK solve with the mode-pair tables (jaxorb.profiles, used by
 transport.surface_currents) on the same kappa nodes: the two must agree to rounding (1e-12).
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import jaxorb as jo
-from jaxorb import DIPOLES, OPERATOR_NAMES, profiles, quantities, surface, transport
+from jaxorb import DIPOLES, OPERATOR_NAMES, fast, profiles, quadrature, quantities, transport
 
 INCIDENTS = ["x", "y", "z", [0.3, -0.1 + 0.2j, 0.5]]
 
@@ -28,15 +28,13 @@ SPECIAL = [(0.5, 3.45, 0.0), (0.5, 3.397, 0.018), (0.5, 0.108, 1.685), (0.5, 9.9
 
 @pytest.fixture(scope="module")
 def fast_currents():
-    return jax.jit(
-        lambda U, r, a, rho: surface.surface_currents(U, r, a, rho, OPERATOR_NAMES, OPERATOR_NAMES, nodes=20)
-    )
+    return jax.jit(lambda U, r, a, rho: fast.surface_currents(U, r, a, rho, OPERATOR_NAMES, OPERATOR_NAMES, nodes=20))
 
 
 @pytest.mark.parametrize("inc", INCIDENTS)
 def test_surface_currents_match_reference(rng, inc, fast_currents):
     rho = profiles.density_matrix(inc)
-    const_rho = jax.jit(lambda U, r, a: surface.surface_currents(U, r, a, rho, ("Lyz", "Lz2"), ("Lx", "Lz"), nodes=20))
+    const_rho = jax.jit(lambda U, r, a: fast.surface_currents(U, r, a, rho, ("Lyz", "Lz2"), ("Lx", "Lz"), nodes=20))
     for U, r, a in _random_points(rng, 3) + SPECIAL[:2]:
         ref = transport.surface_currents(U, r, a, jnp.asarray(rho), 20)
         right, left = fast_currents(U, r, a, jnp.asarray(rho))  # traced rho: the dense form
@@ -66,7 +64,7 @@ def _reference_quantities(U, r, a, rule):
 def test_graded_rule_quantities_match_reference(rng):
     names = ("eta_yz_x", "eta_x2-y2_x", "eta_z2_z", "ratio_z")
     fns = jax.jit(lambda U, r, a: jnp.stack([quantities.get(n).fn(U, r, a, 0.0) for n in names]))
-    ref_fn = jax.jit(lambda U, r, a: _reference_quantities(U, r, a, surface.graded_rule(U, r)[::2]))
+    ref_fn = jax.jit(lambda U, r, a: _reference_quantities(U, r, a, quadrature.graded_rule(U, r)[::2]))
     for U, r, a in _random_points(rng, 4) + SPECIAL:
         ref = np.asarray(ref_fn(U, r, a))
         fast = np.array(fns(U, r, a))
@@ -97,18 +95,18 @@ def test_public_api_uses_fast_path_with_int_nodes():
 
 def test_graded_rule_integrates_and_moves_with_parameters():
     def moment(U, r):
-        rule = surface.graded_rule(U, r)
+        rule = quadrature.graded_rule(U, r)
         return (rule.weight * rule.kappa**4).sum()  # disk average of kappa^4 = 1/3
 
     assert abs(moment(0.5, 0.7) - 1 / 3) < 1e-14
     g = jax.grad(moment, argnums=(0, 1))(0.5, 0.7)
     assert max(abs(g[0]), abs(g[1])) < 1e-12
-    rule = surface.graded_rule(0.5, 0.7)
-    assert rule.kappa.shape == (surface.rule_size(),)
+    rule = quadrature.graded_rule(0.5, 0.7)
+    assert rule.kappa.shape == (quadrature.rule_size(),)
     assert np.all(np.isfinite(np.asarray(rule.kappa))) and float(rule.kappa.max()) < 1.0
     assert np.allclose(np.asarray(rule.q_n) ** 2 + np.asarray(rule.kappa) ** 2, 1.0, atol=1e-14)
     # U = 0: k_r = k_F, the last segment collapses (zero weight), and nothing is NaN
-    r0 = surface.graded_rule(0.0, 0.5)
+    r0 = quadrature.graded_rule(0.0, 0.5)
     assert abs(float((r0.weight * r0.kappa**2).sum()) - 0.5) < 1e-14
 
 
@@ -116,9 +114,9 @@ def test_graded_rule_integrates_and_moves_with_parameters():
 def test_structured_mode_product_is_the_matrix_product(U, r, a):
     """Psi = U T and D = U diag(q) T by U's mode structure (nrm + b2n = 1, real c0) equal the
     plain 3x3 products, on both sides of the branch points (evanescent q_t, q_r included)."""
-    rule = surface.gauss_rule(U, r, 12)
-    sol = surface.solve(U, r, a, rule.kappa, rule.q_n)
-    psi, dpsi = surface._psi(sol)
+    rule = quadrature.gauss_rule(U, r, 12)
+    sol = fast.solve(U, r, a, rule.kappa, rule.q_n)
+    psi, dpsi = fast.forms.wavefunctions(sol)
 
     def mat(x):  # nested 3x3 of Cz over (K,) -> (K, 3, 3)
         return jnp.stack([jnp.stack([x[i][j].z for j in range(3)], -1) for i in range(3)], -2)
@@ -191,7 +189,7 @@ def test_float32_memory_loss_at_exact_ratio_one():
 
 
 def test_packed_currents_of_several_injections_equal_one_solve_per_injection():
-    """surface.packed_currents (rights first, lefts paired together) returns the currents in the
+    """fast.packed_currents (rights first, lefts paired together) returns the currents in the
     order asked, equal to surface_currents per incident state."""
     specs = (
         ("left", "Lx", profiles.density_matrix("x")),
@@ -201,15 +199,15 @@ def test_packed_currents_of_several_injections_equal_one_solve_per_injection():
         ("right", "Lz", profiles.density_matrix("z")),
     )
     U, r, a = 0.4, 1.3, 0.6
-    got = np.array(jax.jit(lambda r_: surface.packed_currents(U, r_, a, specs))(r))
+    got = np.array(jax.jit(lambda r_: fast.packed_currents(U, r_, a, specs))(r))
     for k, (side, op, rho) in enumerate(specs):
-        right, left = surface.surface_currents(
+        right, left = fast.surface_currents(
             U, r, a, rho, (op,) if side == "right" else (), (op,) if side == "left" else ()
         )
         want = float((right + left)[0])
         assert abs(got[k] - want) < 1e-14 * max(1.0, abs(want))
     with pytest.raises(ValueError, match="side"):
-        surface.packed_currents(U, r, a, (("middle", "Lx", profiles.density_matrix("x")),))
+        fast.packed_currents(U, r, a, (("middle", "Lx", profiles.density_matrix("x")),))
 
 
 def test_joint_of_several_injections_differentiates_like_the_single_quantities():
@@ -227,7 +225,7 @@ def test_joint_of_several_injections_differentiates_like_the_single_quantities()
 
 @pytest.mark.parametrize("kind", ["density", "current", "torque"])
 def test_depth_average_equals_the_mode_pair_expansion(kind):
-    """surface.depth_average (closed-form solve, one node sum) against profiles.expansion (6x6
+    """fast.depth_average (closed-form solve, one node sum) against profiles.expansion (6x6
     LAPACK solve, mode-pair tables) on the same Gauss rule, at the surface and in depth."""
     ops = ("Lz", "Lyz", "Lx2-y2")
     for U, r, a in [(0.5, 0.7, 0.4), (-0.3, 0.0, 1.2)]:
@@ -241,7 +239,7 @@ def test_depth_average_equals_the_mode_pair_expansion(kind):
                     coef, ex.exponent, jnp.array([z])
                 )
                 for k, op in enumerate(ops):
-                    got = float(surface.depth_average(U, r, a, z, rho, op, kind, n))
+                    got = float(fast.depth_average(U, r, a, z, rho, op, kind, n))
                     assert abs(got - float(want[k, 0])) < 1e-13
 
 
@@ -249,16 +247,16 @@ def test_depth_average_derivatives_in_parameters_and_depth():
     """Forward-mode derivatives (forward_jacobian over U, r, alpha and z) against central
     differences, under jit; the traced-rho path gives the same values."""
     rho = profiles.density_matrix("z")
-    f = jax.jit(lambda p: surface.depth_average(p[0], p[1], p[2], p[3], rho, "Lz", "current", 30))
+    f = jax.jit(lambda p: fast.depth_average(p[0], p[1], p[2], p[3], rho, "Lz", "current", 30))
     p = jnp.array([0.4, 1.1, 0.7, 3.0])
     g = np.array(jax.grad(f)(p))
     h = 1e-5
     fd = np.array([(float(f(p.at[i].add(h))) - float(f(p.at[i].add(-h)))) / (2 * h) for i in range(4)])
     assert np.abs(g - fd).max() < 1e-8
     # d/dz of the current is the torque density (PHYSICS.md §7)
-    tau = float(surface.depth_average(0.4, 1.1, 0.7, 3.0, rho, "Lz", "torque", 30))
+    tau = float(fast.depth_average(0.4, 1.1, 0.7, 3.0, rho, "Lz", "torque", 30))
     assert abs(g[3] - tau) < 1e-12
-    traced = jax.jit(lambda p, rh: surface.depth_average(p[0], p[1], p[2], p[3], rh, "Lz", "current", 30))
+    traced = jax.jit(lambda p, rh: fast.depth_average(p[0], p[1], p[2], p[3], rh, "Lz", "current", 30))
     assert abs(float(traced(p, jnp.asarray(rho))) - float(f(p))) < 1e-15
 
 
@@ -272,4 +270,4 @@ def test_current_change_is_the_mean_torque_of_the_reference_path():
                 fast = float(transport._mean_torque_core(U, r, a, rho, ndip, jnp.asarray(d), 30))
                 assert abs(fast - ref) < 1e-13
     with pytest.raises(ValueError, match="kind"):
-        surface.depth_average(0.5, 0.7, 0.4, 1.0, profiles.density_matrix("z"), "Lz", "flux")
+        fast.depth_average(0.5, 0.7, 0.4, 1.0, profiles.density_matrix("z"), "Lz", "flux")
