@@ -1,4 +1,4 @@
-"""Shared command-line handling of the benchmark scripts (one script per target of issue 5)."""
+"""Shared command-line handling of the benchmark scripts."""
 
 from __future__ import annotations
 

@@ -1,14 +1,14 @@
-"""Depth quantities and mean torques: the fast path against the mode-pair path, in one run.
+"""Depth quantities and mean torques: one quantity at a time against the whole profile, in one run.
 
-On a size x size (r, alpha) grid at U = 0.5, each quantity is computed twice with the same kappa
-rule, both mapped over the points in batches of ``jaxorb.bench.BATCH``:
+On a size x size (r, alpha) grid at U = 0.5, each quantity is computed twice on the same kappa
+rule (:func:`jaxorb.quadrature.depth_rule`), both mapped over the points in batches of
+``jaxorb.bench.BATCH``:
 
-* fast: ``fast.depth_average`` / ``fast.current_change`` (closed-form 3x3 solve, one node
-  sum; what ``jaxorb.quantities`` and ``jo.mean_torque`` use since change 19 of
-  docs/performance.md);
-* baseline: the mode-pair path (``profiles.expansion``: one 6x6 LAPACK solve per node and
-  mode-pair tables, then ``profiles.evaluate``; ``transport._mean_torque_core_reference`` for
-  c and c(D)), which these quantities used before.
+* single: ``jaxorb.fast.depth_average`` / ``transport._mean_torque_core`` (closed-form 3x3 solve,
+  unrolled phi-average forms of one observable, one node sum): what ``jaxorb.quantities`` and
+  ``jo.mean_torque`` use;
+* profile: ``profiles.profile_arrays`` for that observable (the same solve, tensor contractions
+  over every mode pair), what ``jo.profile`` uses.
 
 Prints a table (median times, us per point, speed-up, max abs difference) and writes JSON.
 
@@ -29,10 +29,11 @@ D = 10.0  # thickness of c(D)
 
 
 def cases():
-    """name -> (fast f(U, r, alpha), baseline f(U, r, alpha)), scalar parameters."""
+    """name -> (single f(U, r, alpha), profile f(U, r, alpha)), scalar parameters."""
     import jax.numpy as jnp
 
     from jaxorb import profiles, quadrature, transport
+    from jaxorb.fast import depth_average
 
     n = quadrature.DEFAULT_NODES
     n_d = profiles.nodes_for_depth(D)
@@ -40,27 +41,27 @@ def cases():
     def depth(kind, op, j):
         rho = profiles.density_matrix(j)
 
-        def fast(U, r, a):
-            return fast.depth_average(U, r, a, Z, rho, op, kind, n)
+        def single(U, r, a):
+            return depth_average(U, r, a, Z, rho, op, kind, n)
 
         def base(U, r, a):
-            ex = profiles.expansion(U, r, a, jnp.asarray(rho), (op,), n)
-            coef = ex.density if kind == "density" else ex.current
-            fn = profiles.derivative if kind == "torque" else profiles.evaluate
-            return fn(coef, ex.exponent, jnp.array([Z]))[0, 0]
+            return profiles.profile_arrays(U, r, a, jnp.asarray(rho), jnp.array([Z]), names=(op,), n=n)[kind][0, 0]
 
-        return fast, base
+        return single, base
 
     def torque(j, d, nodes):
         rho, ndip = profiles.density_matrix(j), transport.injected_dipole(j)
 
-        def fast(U, r, a):
+        def single(U, r, a):
             return transport._mean_torque_core(U, r, a, rho, ndip, jnp.asarray(d), nodes)
 
         def base(U, r, a):
-            return transport._mean_torque_core_reference(U, r, a, jnp.asarray(rho), jnp.asarray(ndip), d, nodes)
+            z = jnp.array([0.0, 0.0 if d == float("inf") else d])
+            out = profiles.profile_arrays(U, r, a, jnp.asarray(rho), z, names=("Lx", "Ly", "Lz"), n=nodes)
+            far = out["current_inf"] if d == float("inf") else out["current"][:, 1]
+            return jnp.dot(far - out["current"][:, 0], jnp.asarray(ndip))
 
-        return fast, base
+        return single, base
 
     return {
         "c_z": torque("z", float("inf"), n),
@@ -82,9 +83,9 @@ def main(argv: list[str] | None = None) -> dict:
     r, a = (jnp.asarray(x) for x in bench.grid_points(args.size))
     U = jnp.asarray(bench.GRID_U)
     rows = {}
-    for name, (fast, base) in cases().items():
+    for name, (single, base) in cases().items():
         timed = {}
-        for label, f in (("fast", fast), ("baseline", base)):
+        for label, f in (("fast", single), ("baseline", base)):
             g = jax.jit(lambda r_, a_, f=f: jax.lax.map(lambda x: f(U, x[0], x[1]), (r_, a_), batch_size=bench.BATCH))
             vals = np.asarray(jax.block_until_ready(g(r, a)))
             t, times = bench.median_time(lambda g=g: g(r, a), args.repeats)

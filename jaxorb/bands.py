@@ -1,6 +1,6 @@
 """Right-layer bands at the Fermi energy: branch points, z-wavevectors and helicity eigenvectors.
 
-Units of PHYSICS.md §1 (hbar = 2m = k_F = E_F = 1). All functions are pure ``jnp`` code that
+Units of docs/theory.md §1 (hbar = 2m = k_F = E_F = 1). All functions are pure ``jnp`` code that
 broadcasts over its arguments, so they vmap and differentiate.
 """
 
@@ -12,7 +12,7 @@ from .operators import SQRT2
 
 
 def fermi_wavevectors(U, r):
-    """Branch points of the right layer (PHYSICS.md §3).
+    """Branch points of the right layer (docs/theory.md §3).
 
     Args:
         U: potential step, in E_F, U < 1.
@@ -34,7 +34,7 @@ def safe_sqrt(x):
 
 
 def z_wavevector(k, kappa):
-    """q = sqrt(k^2 - kappa^2) on the physical branch (PHYSICS.md §3).
+    """q = sqrt(k^2 - kappa^2) on the physical branch (docs/theory.md §3).
 
     Built from the real argument, never from the sign of a complex zero: q >= 0 when the mode
     propagates (kappa < k), q = i sqrt(kappa^2 - k^2) when it is evanescent (decays for z > 0).
@@ -50,7 +50,7 @@ def z_wavevector(k, kappa):
 
 
 def helicity_modes(kappa, q_t, q_r, k_t, k_r):
-    """Eigenvectors of H_R at E_F in the frame phi = 0 (paper Eq. 4, PHYSICS.md §3).
+    """Eigenvectors of H_R at E_F in the frame phi = 0 (paper Eq. 4, docs/theory.md §3).
 
     With beta = kappa / (q_t + k_t) the helicity +-1 states are
     |+> = (1, sqrt2 beta, beta^2) / (1 + beta^2),  |-> = (beta^2, -sqrt2 beta, 1) / (1 + beta^2),

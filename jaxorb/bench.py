@@ -1,10 +1,11 @@
-"""Benchmarks of the performance targets (issue 5) and the vectorised NumPy baseline.
+"""Benchmarks of the performance targets.
 
 Four targets, each a function returning a JSON-ready dict (``benchmarks/`` has one script per
 target, ``jaxorb bench`` runs them all on every available device):
 
 * :func:`bench_grid`: eta_yz^x, eta_x2-y2^x, eta_z2^z and delta (|L_z>, p = 2) on an
-  ``size x size`` (r, alpha) grid at U = 0.5, against :func:`numpy_interface_quantities`;
+  ``size x size`` (r, alpha) grid at U = 0.5, against the vectorised NumPy baseline
+  (``benchmarks/numpy_baseline.py`` of a source checkout, :func:`numpy_baseline`);
 * :func:`bench_fig1`: the Fig. 1 workload, 8 observables x 3 injections x ``nz`` depths up to
   z = 100 (density, current and torque profiles);
 * :func:`bench_gradient`: gradient of eta_yz^x with respect to (r, alpha) against the forward
@@ -18,8 +19,7 @@ reference and the machine load (``os.getloadavg``), since the CI machine is shar
 
 The baseline is the same quadrature written with NumPy, vectorised over every parameter point,
 kappa node and phi point (stacked 6x6 systems solved by ``numpy.linalg.solve``, no Python loops
-over points or nodes). It is the honest "what NumPy gives" reference of the issue, not a straw
-man; it may be timed on a subset of the points and is reported per point.
+over points or nodes). It is the honest "what NumPy gives" comparison, not a straw man; it may be timed on a subset of the points and is reported per point.
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import quantities
-from .operators import INCIDENT_STATES, LX, LY, LZ, OPERATORS
+from . import profiles, quadrature, quantities
 
 #: The interface quantities of the grid target (docs/theory.md §8).
 GRID_NAMES: tuple[str, ...] = ("eta_yz_x", "eta_x2-y2_x", "eta_z2_z", "delta_z")
@@ -48,7 +47,7 @@ ALPHA_RANGE = (0.0, 3.0)
 #: Fig. 1 parameters (paper Fig. 1: U = r = 0.5, alpha = 0) and depth range (1/k_F).
 FIG1_PARAMS = (0.5, 0.5, 0.0)
 FIG1_ZMAX = 100.0
-#: Targets of issue 5 (2-core CPU, float64).
+#: The performance targets (2-core CPU, float64).
 #: Parameter points per batch of the mapped pipelines (bounds the working set; see transport).
 BATCH = 256
 #: Refined graded rule (inner, levels, level_nodes) of the converged reference.
@@ -174,8 +173,6 @@ def gradient_function(name: str = "eta_yz_x", nodes: int | None = None) -> tuple
 
 def fig1_function(nodes: int | None = None, z_max: float = FIG1_ZMAX) -> tuple[Callable, int]:
     """Jitted f(U, r, alpha, z) -> dict of (3, 8, nz) density/current/torque for |L_x,y,z>."""
-    from . import profiles
-
     n = profiles.nodes_for_depth(z_max) if nodes is None else int(nodes)
     rho = np.stack([profiles.density_matrix(j) for j in "xyz"])
 
@@ -194,124 +191,36 @@ def kappa_nodes(U, r, nodes=None) -> tuple[np.ndarray, np.ndarray]:
 
     ``nodes`` as for :func:`jaxorb.quadrature.make_rule` (None: the default graded rule).
     """
-    from . import quadrature
-
     rule = jax.vmap(lambda rr: quadrature.make_rule(U, rr, nodes))(jnp.asarray(r))
     return np.asarray(rule.kappa), np.asarray(rule.weight)
 
 
 # ---------------------------------------------------------------------------------------------
-# Vectorised NumPy baseline: the same quadrature, one stacked 6x6 solve per (point, kappa, phi)
+# The vectorised NumPy baseline lives in benchmarks/numpy_baseline.py of a source checkout
+
+#: Where :func:`numpy_baseline` looks for the baseline: ``benchmarks/`` next to the package.
+BASELINE_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "numpy_baseline.py"
 
 
-def _np_sqrt_branch(x):
-    """q = sqrt(x) for x >= 0, i sqrt(-x) otherwise (docs/theory.md §3)."""
-    return np.where(x >= 0, np.sqrt(np.abs(x)), 1j * np.sqrt(np.abs(x)))
+def numpy_baseline():
+    """The module ``benchmarks/numpy_baseline.py`` (the grid target's NumPy baseline).
 
-
-def numpy_interface_quantities(
-    U: float, r: np.ndarray, alpha: np.ndarray, kappa: np.ndarray, weight: np.ndarray, n_phi: int = 8, p: float = 2.0
-) -> dict[str, np.ndarray]:
-    """The grid quantities with NumPy, vectorised over points, kappa nodes and phi points.
-
-    Builds the 6x6 boundary system of docs/theory.md §4 at every (point, kappa, phi) with both
-    incident states (|L_x>, |L_z>) as right-hand sides, solves them with one stacked
-    ``numpy.linalg.solve``, forms the currents of docs/theory.md §5 at z = 0 and averages them with the
-    kappa rule of the fast path and the equally spaced phi rule (§6).
-
-    Args:
-        U: potential step (scalar). r, alpha: (P,) parameters.
-        kappa, weight: (P, K) kappa nodes and weights (the fast path's rule, :func:`kappa_nodes`).
-        n_phi: phi points (exact from 5; 8 is the package's reference rule).
-        p: transparency of the memory-loss equation (paper Eq. 9).
-
-    Returns:
-        dict name -> (P,) for :data:`GRID_NAMES`.
+    Raises:
+        RuntimeError: not found (an installed package has no ``benchmarks/``); the message says
+            how to get it.
     """
-    r = np.asarray(r, float)[:, None, None]
-    alpha = np.asarray(alpha, float)[:, None, None]
-    phi = 2 * np.pi * np.arange(n_phi) / n_phi
-    kap = np.asarray(kappa)[:, :, None]
-    k_r = np.sqrt(1.0 - U)
-    k_t = k_r / np.sqrt(1.0 + r)
-    q_t = _np_sqrt_branch((k_t - kap) * (k_t + kap))
-    q_r = _np_sqrt_branch((k_r - kap) * (k_r + kap))
-    q_n = np.sqrt(np.maximum(1.0 - kap * kap, 0.0))
-    e = np.exp(1j * phi)  # (F,)
-    beta = kap / (q_t + k_t)
-    b2 = beta * beta
-    norm = 1.0 / (1.0 + b2)
-    shape = np.broadcast_shapes(beta.shape, e.shape)
-    u = np.zeros(shape + (3, 3), complex)
-    # columns +, -, 0 at azimuth phi (paper Eq. 4 phases)
-    u[..., 0, 0] = norm
-    u[..., 1, 0] = np.sqrt(2) * beta * norm * e
-    u[..., 2, 0] = b2 * norm * e * e
-    u[..., 0, 1] = b2 * norm
-    u[..., 1, 1] = -np.sqrt(2) * beta * norm * e
-    u[..., 2, 1] = norm * e * e
-    u[..., 0, 2] = -kap / (np.sqrt(2) * k_r) / e
-    u[..., 1, 2] = q_r / k_r
-    u[..., 2, 2] = kap / (np.sqrt(2) * k_r) * e
-    q = np.stack(np.broadcast_arrays(q_t, q_t, q_r), axis=-1)  # (P, K, 1, 3)
-    kx = (kap * np.cos(phi))[..., None, None]
-    ky = (kap * np.sin(phi))[..., None, None]
-    a_op = kx * LX + ky * LY
-    m_op = a_op @ LZ + LZ @ a_op
-    k_op = LX * ky - LY * kx
-    rr = r[..., None, None]
-    c_op = np.eye(3) + rr * np.diag([1.0, 0.0, 1.0])
-    w_mat = 1j * (c_op @ u) * q[..., None, :] + 0.5j * rr * (m_op @ u)
-    iqn = (1j * q_n)[..., None, None] * np.eye(3)
-    al = alpha[..., None, None]
-    big = np.zeros(shape + (6, 6), complex)
-    big[..., :3, :3] = np.eye(3)
-    big[..., :3, 3:] = -u
-    big[..., 3:, :3] = iqn - al * k_op
-    big[..., 3:, 3:] = w_mat
-    inc = np.stack([INCIDENT_STATES["x"], INCIDENT_STATES["z"]], axis=-1)  # (3, 2)
-    rhs = np.concatenate([np.broadcast_to(-inc, shape + (3, 2)), (iqn + al * k_op) @ inc], axis=-2)
-    x = np.linalg.solve(big, rhs)  # (P, K, F, 6, 2)
-    rho, t = x[..., :3, :], x[..., 3:, :]
-    psi = u @ t
-    dpsi = u @ (1j * q[..., :, None] * t)
-    avg = np.asarray(weight)[:, :, None] / n_phi  # (P, K, 1)
+    import importlib.util
 
-    def right(op, j):
-        oc = op @ c_op + c_op @ op
-        om = op @ m_op + m_op @ op
-        ps, dps = psi[..., j], dpsi[..., j]
-        kin = np.einsum("...i,...ij,...j->...", ps.conj(), oc, -1j * dps).real
-        cf = np.einsum("...i,...ij,...j->...", ps.conj(), om, ps).real
-        return (0.5 * (kin + 0.5 * r * cf) * avg).sum(axis=(1, 2))
-
-    def left(op, j):
-        vin = inc[:, j]
-        ref = rho[..., j]
-        val = np.vdot(vin, op @ vin).real - np.einsum("...i,ij,...j->...", ref.conj(), op, ref).real
-        return (q_n * val * avg).sum(axis=(1, 2))
-
-    jl_x = left(LX, 0)
-    jl_z = left(LZ, 1)
-    ratio = jl_z / right(LZ, 1)
-    return {
-        "eta_yz_x": right(OPERATORS["Lyz"], 0) / jl_x,
-        "eta_x2-y2_x": right(OPERATORS["Lx2-y2"], 0) / jl_x,
-        "eta_z2_z": right(OPERATORS["Lz2"], 1) / jl_z,
-        "delta_z": _np_memory_loss(ratio, p),
-    }
-
-
-def _np_memory_loss(ratio: np.ndarray, p: float) -> np.ndarray:
-    """delta >= 0 with cosh(delta) + p delta sinh(delta) = ratio, vectorised Newton (Eq. 9)."""
-    valid = ratio >= 1.0 - 1e-12
-    x = np.where(valid & (ratio > 1.0 + 1e-12), ratio, 1.0)
-    d = np.arccosh(x)
-    for _ in range(60):
-        g = np.cosh(d) + p * d * np.sinh(d) - x
-        dg = (1.0 + p) * np.sinh(d) + p * d * np.cosh(d)
-        d = np.where(dg > 0, d - g / np.where(dg > 0, dg, 1.0), d)
-    return np.where(valid, np.maximum(d, 0.0), np.nan)
+    if not BASELINE_PATH.is_file():
+        raise RuntimeError(
+            f"the NumPy baseline of the grid target is benchmarks/numpy_baseline.py of a source "
+            f"checkout and was not found at {BASELINE_PATH}; run `jaxorb bench` (or "
+            f"`python benchmarks/bench_grid.py`) from a clone of the jaxorb repository"
+        )
+    spec = importlib.util.spec_from_file_location("jaxorb_numpy_baseline", BASELINE_PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,13 +287,10 @@ def bench_grid(
     # NumPy baseline on a subset, reported per point
     bidx = rng.choice(npts, size=min(baseline_points, npts), replace=False)
     kap, wk = kappa_nodes(GRID_U, r[bidx])
-    t_np, np_times = median_time(
-        lambda: numpy_interface_quantities(GRID_U, r[bidx], a[bidx], kap, wk), max(1, min(repeats, 3))
-    )
-    base = numpy_interface_quantities(GRID_U, r[bidx], a[bidx], kap, wk)
+    baseline = numpy_baseline().interface_quantities
+    t_np, np_times = median_time(lambda: baseline(GRID_U, r[bidx], a[bidx], kap, wk), max(1, min(repeats, 3)))
+    base = baseline(GRID_U, r[bidx], a[bidx], kap, wk)
     base_vs_jax = {name: _errors(base[name], vals[i, bidx]) for i, name in enumerate(GRID_NAMES)}
-    from . import quadrature
-
     per_point = med / npts
     np_per_point = t_np / bidx.size
     out = {
@@ -735,7 +641,7 @@ __all__ = [
     "environment",
     "grid_points",
     "median_time",
-    "numpy_interface_quantities",
+    "numpy_baseline",
     "run_all",
     "table",
     "write_json",

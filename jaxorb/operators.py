@@ -1,6 +1,6 @@
 """p-orbital angular-momentum matrices, the eight observables and the incident states.
 
-Basis |m=+1>, |m=0>, |m=-1> (paper Eq. 2, PHYSICS.md §2). All matrices are dimensionless
+Basis |m=+1>, |m=0>, |m=-1> (paper Eq. 2, docs/theory.md §2). All matrices are dimensionless
 (hbar = 1). Everything here is a NumPy constant: it is folded into compiled code at trace time.
 """
 
@@ -26,7 +26,7 @@ def anticommutator(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a @ b + b @ a
 
 
-#: The eight observables of PHYSICS.md §5, by public name.
+#: The eight observables of docs/theory.md §5, by public name.
 OPERATORS: dict[str, np.ndarray] = {
     "Lx": LX,
     "Ly": LY,
@@ -114,7 +114,7 @@ def angular_bands(op: np.ndarray) -> np.ndarray:
 
     Under R(phi) = exp(-i phi L_z), R^H O R = sum_d O^(d) exp(i d phi) with O^(d) the part of O
     on the d-th diagonal (d = m - m' = -2..2). Returns an array of shape (5, 3, 3) indexed by
-    d + 2. This is what makes the phi average exact (PHYSICS.md §6).
+    d + 2. This is what makes the phi average exact (docs/theory.md §6).
     """
     out = np.zeros((5, 3, 3), dtype=complex)
     for i in range(3):

@@ -1,4 +1,4 @@
-"""Fermi-averaged depth profiles as sums of exponentials (PHYSICS.md §6, §7).
+"""Fermi-averaged depth profiles as sums of exponentials (docs/theory.md §6, §7).
 
 At one kappa the transmitted wave is a sum of three modes, so every phi-averaged density or
 current is a sum over mode pairs of c_bb' exp(i (q_b' - conj q_b) z). The helicity +-1 modes
@@ -9,9 +9,12 @@ share q_t, which leaves three terms per node:
     tr: exponent i (q_r - conj q_t) (the t-r precession; its conjugate pair folded in: factor 2)
 
 The disk average is then sum_k,type Re[w_k c exp(E z)]: a small matrix product over depths.
-The torque density tau = dJ/dz multiplies each term by its exponent (PHYSICS.md §7), and the
-z -> infinity value keeps exactly the terms whose exponent is zero (propagating pairs with equal
-q; at r = 0 the t-r pairs too, since then q_t = q_r).
+The coefficients come from the closed-form solve of the interface quantities
+(:mod:`jaxorb.fast.depth`) on the graded kappa rule sized for depth
+(:func:`jaxorb.quadrature.depth_rule`), so profiles are converged next to interface resonances
+as the interface quantities are. The torque density tau = dJ/dz multiplies each term by its
+exponent (docs/theory.md §7), and the z -> infinity value keeps exactly the terms whose exponent
+is zero (propagating pairs with equal q; at r = 0 the t-r pairs too, since then q_t = q_r).
 """
 
 from __future__ import annotations
@@ -24,98 +27,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import interface, observables, quadrature
+from . import quadrature, reference
+from .fast import depth
 from .operators import OPERATOR_NAMES, check_operator_name, const, incident_vector
 from .params import Params, validate_count, validate_depths, validate_params
-
-
-class Expansion(NamedTuple):
-    """Exponential-sum form of Fermi-averaged quantities.
-
-    Attributes:
-        exponent: (K, 3) complex exponents per kappa node, types (tt, rr, tr).
-        density: (..., n_ops, K, 3) complex coefficients, quadrature weights folded in.
-        current: (..., n_ops, K, 3) likewise for currents (public units).
-        torque_a2: (..., n_ops, K, 3) likewise for the A^2-only torque (paper Eq. 11).
-        current_left: (..., n_ops) Fermi-averaged left-layer current at z = 0.
-    """
-
-    exponent: jnp.ndarray
-    density: jnp.ndarray
-    current: jnp.ndarray
-    torque_a2: jnp.ndarray
-    current_left: jnp.ndarray
-
-
-def _pair_types(c):
-    """(..., 3, 3) mode-pair coefficients -> (..., 3) coefficients of the (tt, rr, tr) terms."""
-    tt = c[..., 0, 0] + c[..., 0, 1] + c[..., 1, 0] + c[..., 1, 1]
-    rr = c[..., 2, 2]
-    tr = 2.0 * (c[..., 0, 2] + c[..., 1, 2])
-    return jnp.stack([tt, rr, tr], axis=-1)
 
 
 def density_matrix(incident) -> np.ndarray:
     """rho_in = |in><in| for a normalised incident vector (host side); shape (3, 3)."""
     vec = incident_vector(incident)
     return np.outer(vec, np.conj(vec))
-
-
-def expansion(
-    U, r, alpha, rho_in, names: tuple[str, ...] = OPERATOR_NAMES, n: int = quadrature.DEFAULT_NODES, rule=None
-) -> Expansion:
-    """Exponential-sum coefficients of every observable in ``names`` (pure, jittable).
-
-    One 6x6 solve per kappa node serves every azimuth and incident state (PHYSICS.md §6).
-
-    Args:
-        U, r, alpha: scalar parameters (PHYSICS.md §1 units).
-        rho_in: (..., 3, 3) incident density matrices (|in><in| for pure states).
-        names: observables (static).
-        n: kappa nodes per segment (static).
-        rule: optional (kappa, weight) arrays replacing the rule of ``n`` (e.g. the graded rule
-            of :mod:`jaxorb.surface`, to compare the fast path with this one node by node).
-    """
-    kappa, weight = quadrature.kappa_rule(U, r, n) if rule is None else rule
-    resp = interface.solve_response(U, r, alpha, kappa)
-    tables = observables.OperatorTables(tuple(names))
-    rho_bands = observables.incident_bands(rho_in)
-    batch = rho_in.shape[:-2]
-    amp = jnp.broadcast_to(resp.trans, batch + resp.trans.shape)
-    refl = jnp.broadcast_to(resp.refl, batch + resp.refl.shape)
-    u, q = resp.modes.u, resp.modes.q
-    a = observables.mode_pair_weights(amp, rho_bands)
-    dens = observables.density_pairs(a, u, tables)
-    curr = observables.current_pairs(a, u, q, kappa, r, tables, dens)
-    ta2 = observables.torque_a2_pairs(a, u, kappa, r, tables)
-    w = weight[:, None]
-    q_t, q_r = resp.modes.q[:, 0], resp.modes.q[:, 2]
-    exponent = jnp.stack([-2.0 * q_t.imag + 0j, -2.0 * q_r.imag + 0j, 1j * (q_r - jnp.conj(q_t))], axis=-1)
-    refl_term, inc_term = observables.left_coefficients(refl, tables, rho_bands, rho_in)
-    left = jnp.sum(weight * resp.modes.q_n * (inc_term - refl_term), axis=-1)
-    return Expansion(exponent, _pair_types(dens) * w, _pair_types(curr) * w, _pair_types(ta2) * w, left)
-
-
-def evaluate(coef, exponent, z):
-    """Re sum_k,type coef exp(exponent z) at each depth; coef (..., K, 3) -> (..., nz)."""
-    phase = jnp.exp(exponent[..., None] * jnp.asarray(z))
-    return jnp.einsum("...kt,ktz->...z", coef, phase).real
-
-
-def derivative(coef, exponent, z):
-    """d/dz of :func:`evaluate`: the torque density when ``coef`` is a current."""
-    return evaluate(coef * exponent, exponent, z)
-
-
-def at_infinity(coef, exponent):
-    """z -> infinity limit: the terms with exponent exactly zero (non-oscillating, non-decaying)."""
-    keep = exponent == 0
-    return jnp.sum(jnp.where(keep, coef, 0.0), axis=(-2, -1)).real
-
-
-def at_surface(coef):
-    """Value at z = 0."""
-    return jnp.sum(coef, axis=(-2, -1)).real
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,7 +70,7 @@ class Profile(NamedTuple):
         density: name -> (nz,) <O>(z) in hbar.
         current: name -> (nz,) J_O(z) in hbar * hbar k_F / m.
         torque: name -> (nz,) tau_O(z) = dJ_O/dz in hbar * hbar k_F^2 / m (the full torque
-            density, PHYSICS.md §7).
+            density, docs/theory.md §7).
         torque_a2: name -> (nz,) the A^2 term of the commutator alone, -(i r / 2)<[O, A^2]>,
             which is the paper's Eq. 11 for L_z; not equal to dJ/dz pointwise.
         current_left: name -> () left-layer current at z = 0 (incident + reflected).
@@ -173,6 +94,9 @@ class Profile(NamedTuple):
 def profile_arrays(U, r, alpha, rho_in, z, names: tuple[str, ...] = OPERATOR_NAMES, n: int = quadrature.DEFAULT_NODES):
     """Jitted core of :func:`profile`: stacked arrays, observables along axis -2 (or -1).
 
+    The closed-form solve of the interface quantities on :func:`jaxorb.quadrature.depth_rule`
+    with ``n`` nodes per segment (the default graded rule at n = 24).
+
     Args:
         U, r, alpha: scalars. rho_in: (..., 3, 3). z: (nz,).
 
@@ -180,15 +104,15 @@ def profile_arrays(U, r, alpha, rho_in, z, names: tuple[str, ...] = OPERATOR_NAM
         dict of arrays: density, current, torque, torque_a2 (..., n_ops, nz); current_left,
         current_inf, density_inf (..., n_ops).
     """
-    ex = expansion(U, r, alpha, rho_in, names, n)
+    ex = depth.expansion(U, r, alpha, rho_in, tuple(names), int(n))
     return {
-        "density": evaluate(ex.density, ex.exponent, z),
-        "current": evaluate(ex.current, ex.exponent, z),
-        "torque": derivative(ex.current, ex.exponent, z),
-        "torque_a2": evaluate(ex.torque_a2, ex.exponent, z),
+        "density": depth.evaluate(ex.density, ex.exponent, z),
+        "current": depth.evaluate(ex.current, ex.exponent, z),
+        "torque": depth.derivative(ex.current, ex.exponent, z),
+        "torque_a2": depth.evaluate(ex.torque_a2, ex.exponent, z),
         "current_left": ex.current_left,
-        "current_inf": at_infinity(ex.current, ex.exponent),
-        "density_inf": at_infinity(ex.density, ex.exponent),
+        "current_inf": depth.at_infinity(ex.current, ex.exponent),
+        "density_inf": depth.at_infinity(ex.density, ex.exponent),
     }
 
 
@@ -214,17 +138,20 @@ def profile(
 ) -> Profile:
     """Fermi-disk averaged densities, currents and torques at the depths ``z``.
 
-    Implements PHYSICS.md §5-§7: per kappa one 6x6 solve (§4), the phi average done exactly by
-    angular harmonics (equivalent to the equally spaced rule with >= 5 points, §6), and the
-    depth dependence as a sum of exponentials.
+    Implements docs/theory.md §5-§7: per kappa one closed-form interface solve (§4, the solve of
+    the interface quantities), the phi average done exactly by angular harmonics (equivalent to
+    the equally spaced rule with >= 5 points, §6), and the depth dependence as a sum of
+    exponentials.
 
     Args:
         p: :class:`Params` (U < 1, r > -1, finite alpha).
         z: depths in 1/k_F, scalar or 1-D array, z >= 0.
         incident: ``"x"``, ``"y"``, ``"z"`` or a nonzero 3-vector (normalised here).
-        nodes: Gauss-Legendre nodes per kappa segment. Default :func:`nodes_for_depth` of
-            max(z): 24 at z = 0 (converged to ~1e-10), plus one per 4 units of z (the integrand
-            oscillates in kappa like exp(i (q_t - q_r) z), so the nodes needed grow linearly).
+        nodes: size of the kappa rule, in nodes per segment (:func:`jaxorb.quadrature.depth_rule`).
+            Default :func:`nodes_for_depth` of max(z): 24 at z = 0 (the graded rule of the
+            interface quantities, converged to ~1e-10 also next to interface resonances), plus
+            one per 4 units of z (the integrand oscillates in kappa like exp(i (q_t - q_r) z), so
+            the nodes needed grow linearly).
         phi_points: None for the exact harmonic phi average; an integer >= 1 uses the
             straightforward equally spaced rule with one 6x6 solve per (kappa, phi) instead
             (:mod:`jaxorb.reference`; exact from 5 points, slower).
@@ -259,8 +186,6 @@ def profile(
     z_arr = zc if zc is not None else jnp.atleast_1d(z)
     if phi_points is not None:
         phi_points = validate_count("phi_points", phi_points, 1)
-        from . import reference
-
         out = _run_in(
             dtype,
             reference.profile_arrays,

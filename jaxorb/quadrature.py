@@ -1,4 +1,4 @@
-"""Fermi-disk quadrature (PHYSICS.md §6).
+"""Fermi-disk quadrature (docs/theory.md §6).
 
 <O> = (1/pi) int_0^{2 pi} dphi int_0^1 kappa dkappa O(kappa, phi): the disk average, so a constant
 averages to itself. In kappa, [0, 1] is split at the branch points k_t, k_r (they move with U and

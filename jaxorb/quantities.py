@@ -75,10 +75,12 @@ def _match(name) -> re.Match:
 def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
     """Look up a quantity by name.
 
-    ``n`` selects the (static) kappa rule: None for the graded rule :func:`jaxorb.quadrature.graded_rule`
-    (interface quantities; the depth-resolved ``density_``/``current_``/``torque_`` quantities
-    then use :data:`jaxorb.quadrature.DEFAULT_NODES` per segment), or an int: that many
-    Gauss-Legendre nodes per branch-split segment.
+    ``n`` selects the (static) kappa rule: None for the default graded rule
+    (:func:`jaxorb.quadrature.graded_rule`; the depth-resolved ``density_``/``current_``/``torque_``
+    quantities use it too, as :func:`jaxorb.quadrature.depth_rule` of
+    :data:`jaxorb.quadrature.DEFAULT_NODES`), or an int: that many Gauss-Legendre nodes per
+    branch-split segment for interface quantities, :func:`jaxorb.quadrature.depth_rule` of that
+    size for quantities at depth.
 
     Raises:
         ValueError: unknown name (the message lists the patterns).
@@ -115,8 +117,8 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
     n_depth = quadrature.DEFAULT_NODES if n is None else n
 
     def fn(U, r, alpha, z=0.0):
-        # the fast path (closed-form solve, one node sum): 55-110x the mode-pair path of
-        # profiles.expansion for one observable at one depth (docs/performance.md, change 19)
+        # one observable at one depth: the unrolled forms and one node sum, tens of times
+        # cheaper than a whole profile (benchmarks/bench_depth.py)
         zz = jnp.asarray(z, dtype=jnp.result_type(float))
         return fast.depth_average(U, r, alpha, zz, rho, op, kind, n_depth)
 

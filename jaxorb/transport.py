@@ -15,12 +15,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import fast, profiles, quadrature
+from . import fast, profiles
 from .operators import DIPOLES, LX, LY, LZ, OPERATOR_NAMES, QUADRUPOLES, incident_vector
 from .params import Params, check_real, validate_count, validate_params
-
-_DIPOLE_INDEX = np.array([OPERATOR_NAMES.index(d) for d in DIPOLES])
-
 
 # ---------------------------------------------------------------------------------------------
 # Host-side helpers
@@ -82,22 +79,6 @@ def _broadcast_call(core, p: Params, arrays=(), static=()):
 # Jitted cores: scalar parameters in, arrays of the eight observables out
 
 
-@functools.partial(jax.jit, static_argnames=("n",))
-def surface_currents(U, r, alpha, rho_in, n: int = quadrature.DEFAULT_NODES):
-    """Fermi-averaged currents of all eight observables at the interface.
-
-    Returns:
-        dict: ``right`` J_R(0), ``left`` J_L(0) (incident + reflected), ``inf`` J_R(z -> inf),
-        each shape (..., 8), public units.
-    """
-    ex = profiles.expansion(U, r, alpha, rho_in, OPERATOR_NAMES, n)
-    return {
-        "right": profiles.at_surface(ex.current),
-        "left": ex.current_left,
-        "inf": profiles.at_infinity(ex.current, ex.exponent),
-    }
-
-
 def _dipoles(ndip):
     """(name, weight) of the dipoles in n . L; zero weights of a constant n are dropped."""
     if isinstance(ndip, np.ndarray):
@@ -145,32 +126,6 @@ def _mean_torque_core(U, r, alpha, rho_in, ndip, thickness, n=None):
     for name, c in _dipoles(ndip):
         total = total + c * fast.current_change(U, r, alpha, thickness, rho_in, name, _nodes(n))
     return total
-
-
-# Reference cores: the straightforward path (6x6 LAPACK solve, mode-pair tables), kept for tests.
-
-
-def _efficiency_core_reference(U, r, alpha, rho_in, ndip, iq, n=quadrature.DEFAULT_NODES):
-    cur = surface_currents(U, r, alpha, jnp.asarray(rho_in), n)
-    return cur["right"][iq] / jnp.dot(cur["left"][_DIPOLE_INDEX], jnp.asarray(ndip))
-
-
-def _ratio_core_reference(U, r, alpha, rho_in, ndip, n=quadrature.DEFAULT_NODES):
-    cur = surface_currents(U, r, alpha, jnp.asarray(rho_in), n)
-    ndip = jnp.asarray(ndip)
-    return jnp.dot(cur["left"][_DIPOLE_INDEX], ndip) / jnp.dot(cur["right"][_DIPOLE_INDEX], ndip)
-
-
-@functools.partial(jax.jit, static_argnames=("n",))
-def _mean_torque_core_reference(U, r, alpha, rho_in, ndip, thickness, n=quadrature.DEFAULT_NODES):
-    ex = profiles.expansion(U, r, alpha, rho_in, DIPOLES, n)
-    j0 = profiles.at_surface(ex.current)
-    far = jnp.where(
-        jnp.isinf(thickness),
-        profiles.at_infinity(ex.current, ex.exponent),
-        profiles.evaluate(ex.current, ex.exponent, jnp.where(jnp.isinf(thickness), 0.0, thickness)[None])[..., 0],
-    )
-    return jnp.dot(far - j0, ndip)
 
 
 # ---------------------------------------------------------------------------------------------

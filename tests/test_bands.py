@@ -1,4 +1,4 @@
-"""Right-layer bands and eigenvectors (PHYSICS.md §3)."""
+"""Right-layer bands and eigenvectors (docs/theory.md §3)."""
 
 from decimal import Decimal, getcontext
 
@@ -6,12 +6,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxorb import bands, interface
+from jaxorb import bands, reference
 from jaxorb import operators as ops
 
 
 def hamiltonian_right(U, r, kappa, phi, kz):
-    a, m, _, _ = interface.local_operators(kappa * np.cos(phi), kappa * np.sin(phi), r)
+    a, m, _, _ = reference.local_operators(kappa * np.cos(phi), kappa * np.sin(phi), r)
     a, m = np.asarray(a), np.asarray(m)
     return (kappa**2 + kz**2 + U) * np.eye(3) + r * (a @ a + kz * m + kz**2 * ops.LZ @ ops.LZ)
 
@@ -36,7 +36,7 @@ def test_eigenvectors_solve_hamiltonian(rng):
     for _ in range(30):
         U, r = rng.uniform(-0.8, 0.95), rng.uniform(-0.8, 8.0)
         kappa, phi = rng.uniform(0, 1), rng.uniform(0, 2 * np.pi)
-        md = interface.modes_at(U, r, kappa, phi)
+        md = reference.modes_at(U, r, kappa, phi)
         for b in range(3):
             h = hamiltonian_right(U, r, kappa, phi, complex(md.q[b]))
             u = np.asarray(md.u[:, b])
@@ -57,7 +57,7 @@ def test_small_kappa_eigenvector_is_accurate():
     """At kappa = 1e-8 the stable form keeps every component to full relative precision."""
     k_t = "0.57735026918962576450914878050196"  # sqrt(1/3)
     kappa = 1e-8
-    u = interface.modes(0.5, 0.5, jnp.asarray(kappa)).u[:, 1]
+    u = reference.modes_at(0.5, 0.5, jnp.asarray(kappa), 0.0).u[:, 1]
     exact = [float(x) for x in _direct_eq4_minus("1e-8", k_t)]
     for got, want in zip(np.asarray(u).real, exact):
         assert abs(got - want) <= 1e-14 * abs(want)
@@ -69,13 +69,15 @@ def test_small_kappa_eigenvector_is_accurate():
 
 
 def test_kappa_zero_gives_limits_not_nan():
-    md = interface.modes(0.5, 0.5, jnp.asarray(0.0))
+    md = reference.modes_at(0.5, 0.5, jnp.asarray(0.0), 0.0)
     u = np.asarray(md.u)
     assert np.all(np.isfinite(u))
     assert np.allclose(u[:, 0], [1, 0, 0]) and np.allclose(u[:, 1], [0, 0, 1]) and np.allclose(u[:, 2], [0, 1, 0])
-    resp = interface.solve_response(0.5, 0.5, 0.7, jnp.asarray(0.0))
-    assert np.all(np.isfinite(np.asarray(resp.trans))) and np.all(np.isfinite(np.asarray(resp.refl)))
-    grad = jax.grad(lambda k: jnp.abs(interface.solve_response(0.5, 0.5, 0.7, k).trans).sum())(0.0)
+    rho, t = reference.amplitudes(0.5, 0.5, 0.7, jnp.asarray(0.0), 0.0, ops.INCIDENT_STATES["x"])
+    assert np.all(np.isfinite(np.asarray(t))) and np.all(np.isfinite(np.asarray(rho)))
+    grad = jax.grad(lambda k: jnp.abs(reference.amplitudes(0.5, 0.5, 0.7, k, 0.0, ops.INCIDENT_STATES["x"])[1]).sum())(
+        0.0
+    )
     assert np.isfinite(grad)
 
 

@@ -1,4 +1,4 @@
-"""Smoke tests: every benchmark script and ``jaxorb bench`` run at a tiny size (issue 5)."""
+"""Smoke tests: every benchmark script and ``jaxorb bench`` run at a tiny size."""
 
 import importlib.util
 import json
@@ -99,17 +99,23 @@ def test_cli_bench_parser():
 
 
 def test_numpy_baseline_matches_reference_at_a_point():
-    """The NumPy baseline agrees with the straightforward reference path of the package."""
+    """The NumPy baseline (benchmarks/numpy_baseline.py) agrees with the package."""
     import jaxorb as jo
 
     r, a = np.array([0.7, 3.45]), np.array([0.4, 0.0])
     kap, w = bench.kappa_nodes(0.5, r)
-    base = bench.numpy_interface_quantities(0.5, r, a, kap, w)
+    base = bench.numpy_baseline().interface_quantities(0.5, r, a, kap, w)
     for i in range(2):
         p = jo.Params(0.5, r[i], a[i])
         eta = jo.efficiency(p, "x", "Lyz")
         assert abs(base["eta_yz_x"][i] - float(eta)) < 1e-11
         assert abs(base["delta_z"][i] - float(jo.memory_loss(p, "z"))) < 1e-10
+
+
+def test_missing_baseline_says_how_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(bench, "BASELINE_PATH", tmp_path / "numpy_baseline.py")
+    with pytest.raises(RuntimeError, match="clone of the jaxorb repository"):
+        bench.numpy_baseline()
 
 
 def test_depth_script(tmp_path):

@@ -1,4 +1,4 @@
-"""Exact gradients through the whole pipeline (issue 3): solve, moving quadrature nodes, root."""
+"""Exact gradients through the whole pipeline: solve, moving quadrature nodes, root."""
 
 import jax
 import numpy as np

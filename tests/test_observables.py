@@ -1,26 +1,26 @@
-"""Densities, currents and torques: continuity, selection rules and limits (PHYSICS.md §5, §7, §9)."""
+"""Densities, currents and torques: continuity, selection rules and limits (docs/theory.md §5, §7, §9)."""
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import jaxorb as jo
-from jaxorb import interface, observables, quadrature, reference
 from jaxorb import operators as ops
+from jaxorb import quadrature, reference
 
 Z = np.array([0.0, 0.7, 3.0, 11.0])
 
 
 def point_fields(U, r, alpha, kappa, phi, inc, z):
-    rho, t, md = interface.solve_direct(U, r, alpha, kappa, phi, inc)
-    a, m, _, c = interface.local_operators(kappa * np.cos(phi), kappa * np.sin(phi), r)
+    rho, t, md = reference.solve(U, r, alpha, kappa, phi, inc)
+    a, m, _, c = reference.local_operators(kappa * np.cos(phi), kappa * np.sin(phi), r)
     psi, dpsi, ddpsi = reference.wavefunctions(t, md, jnp.asarray(z))
     return psi, dpsi, ddpsi, a, m, c
 
 
 def test_current_derivative_is_torque_pointwise(rng):
     """dJ/dz (finite differences in z) equals the analytic derivative, and for L_z the full
-    commutator torque -i r <[L_z, A^2]> + r Im(psi^H G psi') (PHYSICS.md §7), per (kappa, phi)."""
+    commutator torque -i r <[L_z, A^2]> + r Im(psi^H G psi') (docs/theory.md §7), per (kappa, phi)."""
     h = 1e-4
     for _ in range(25):
         U, r, alpha = rng.uniform(-0.5, 0.9), rng.uniform(0.05, 6), rng.uniform(-2, 2)
@@ -30,11 +30,11 @@ def test_current_derivative_is_torque_pointwise(rng):
         zs = np.array([z - h, z, z + h])
         psi, dpsi, ddpsi, a, m, c = point_fields(U, r, alpha, kappa, phi, inc, zs)
         for op in ops.OPERATORS.values():
-            j = np.asarray(observables.current_right(psi, dpsi, op, c, m, r))
+            j = np.asarray(reference.current_right(psi, dpsi, op, c, m, r))
             fd = (j[2] - j[0]) / (2 * h)
             an = float(reference.current_derivative(psi, dpsi, ddpsi, op, c, m, r)[1])
             assert abs(fd - an) < 1e-6 * max(1, abs(an))
-        tau = float(observables.torque_lz_commutator(psi[1], dpsi[1], a, m, r))
+        tau = float(reference.torque_lz_commutator(psi[1], dpsi[1], a, m, r))
         an = float(reference.current_derivative(psi, dpsi, ddpsi, ops.LZ, c, m, r)[1])
         assert abs(tau - an) < 1e-12 * max(1, abs(an))
 
@@ -45,8 +45,8 @@ def test_a2_term_alone_is_not_the_torque(rng):
     for _ in range(10):
         kappa, phi = rng.uniform(0.1, 0.5), rng.uniform(0, 2 * np.pi)
         psi, dpsi, ddpsi, a, m, c = point_fields(0.5, 0.5, 0.0, kappa, phi, ops.INCIDENT_STATES["z"], np.array([2.0]))
-        full = float(observables.torque_lz_commutator(psi[0], dpsi[0], a, m, 0.5))
-        a2 = float(observables.torque_lz_a2(psi[0], a, 0.5))
+        full = float(reference.torque_lz_commutator(psi[0], dpsi[0], a, m, 0.5))
+        a2 = float(reference.torque_lz_a2(psi[0], a, 0.5))
         diffs.append(abs(full - a2))
     assert max(diffs) > 1e-3
 
@@ -69,7 +69,7 @@ def test_averaged_continuity(params):
     for k, w1 in zip(np.asarray(kappa), np.asarray(wk)):
         for f, w2 in zip(phi, wp):
             psi, dpsi, _, a, m, _ = point_fields(*params, k, f, ops.INCIDENT_STATES["z"], np.array([2.0]))
-            total += w1 * w2 * float(observables.torque_lz_commutator(psi[0], dpsi[0], a, m, p.r))
+            total += w1 * w2 * float(reference.torque_lz_commutator(psi[0], dpsi[0], a, m, p.r))
     prof = jo.profile(p, np.array([2.0]), "z", nodes=40)
     assert abs(total - prof.torque["Lz"][0]) < 1e-10
 

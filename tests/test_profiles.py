@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import jaxorb as jo
-from jaxorb import bands, profiles, reference
+from jaxorb import bands, profiles, quadrature, reference
 
 
 def test_anchor_values():
-    """PHYSICS.md §10 (U = 0.5, r = 0.5, alpha = 0, public units)."""
+    """docs/theory.md §10 (U = 0.5, r = 0.5, alpha = 0, public units)."""
     p = jo.Params(0.5, 0.5, 0.0)
     px = jo.profile(p, 0.0, "x")
     pz = jo.profile(p, 0.0, "z")
@@ -31,9 +31,26 @@ def test_fast_path_matches_reference(rng, inc):
     for _ in range(3):
         U, r, alpha = rng.uniform(-0.6, 0.9), rng.uniform(-0.6, 6), rng.uniform(-2, 2)
         fast = profiles.profile_arrays(U, r, alpha, profiles.density_matrix(inc), z, n=20)
-        ref = reference.profile_arrays(U, r, alpha, vec, z, n=20, n_phi=6)
+        rule = tuple(quadrature.depth_rule(U, r, 20))[::2]
+        ref = reference.profile_arrays(U, r, alpha, vec, z, n_phi=6, rule=rule)
         for key in fast:
             assert np.abs(np.asarray(fast[key]) - np.asarray(ref[key])).max() < 1e-12, key
+
+
+def test_profile_converged_next_to_the_interface_resonance():
+    """At U = 0.5, r = 3.43, alpha = 0 an interface state sits just outside the Fermi disk (a pole
+    of the integrand next to kappa = k_F): the default profile at z = 0 agrees with a ten times
+    finer rule to 1e-10, and is closer to it than the plain Gauss rule of the same size."""
+    p = jo.Params(0.5, 3.43, 0.0)
+    z = np.array([0.0])
+    default = jo.profile(p, z, "x")
+    fine = jo.profile(p, z, "x", nodes=240)
+    err = max(abs(float(default.density[n][0] - fine.density[n][0])) for n in jo.OPERATOR_NAMES)
+    assert err <= 1e-10
+    # the plain rule with 24 nodes per segment (the reference, exact in phi) misses the pole
+    plain = reference.profile_arrays(0.5, 3.43, 0.0, jo.operators.incident_vector("x"), z, n=24, n_phi=5)
+    err_plain = max(abs(float(plain["density"][k, 0] - fine.density[n][0])) for k, n in enumerate(jo.OPERATOR_NAMES))
+    assert err_plain > 1e-7 and err < 1e-3 * err_plain
 
 
 def test_public_profile_reference_option():

@@ -1,5 +1,6 @@
-"""Fermi-disk quadrature: weights, convergence, the exact phi rule (PHYSICS.md §6)."""
+"""Fermi-disk quadrature: weights, convergence, the exact phi rule (docs/theory.md §6)."""
 
+import jax
 import numpy as np
 import pytest
 
@@ -67,3 +68,34 @@ def test_collapsed_segments_stay_finite():
     out = profiles.profile_arrays(0.0, 0.0, 0.0, RHO_ALL, np.array([0.0, 1.0]), n=8)
     for v in out.values():
         assert np.all(np.isfinite(np.asarray(v)))
+
+
+def test_graded_rule_integrates_and_moves_with_parameters():
+    def moment(U, r):
+        rule = quadrature.graded_rule(U, r)
+        return (rule.weight * rule.kappa**4).sum()  # disk average of kappa^4 = 1/3
+
+    assert abs(moment(0.5, 0.7) - 1 / 3) < 1e-14
+    g = jax.grad(moment, argnums=(0, 1))(0.5, 0.7)
+    assert max(abs(g[0]), abs(g[1])) < 1e-12
+    rule = quadrature.graded_rule(0.5, 0.7)
+    assert rule.kappa.shape == (quadrature.rule_size(),)
+    assert np.all(np.isfinite(np.asarray(rule.kappa))) and float(rule.kappa.max()) < 1.0
+    assert np.allclose(np.asarray(rule.q_n) ** 2 + np.asarray(rule.kappa) ** 2, 1.0, atol=1e-14)
+    # U = 0: k_r = k_F, the last segment collapses (zero weight), and nothing is NaN
+    r0 = quadrature.graded_rule(0.0, 0.5)
+    assert abs(float((r0.weight * r0.kappa**2).sum()) - 0.5) < 1e-14
+
+
+def test_depth_rule_is_the_graded_rule_at_the_default_size_and_grows_with_depth():
+    """At 24 nodes per segment the depth rule is the interface quantities' graded rule (profiles
+    at z = 0 equal them); larger sizes add nodes to the inner segments and the outer panel, and
+    every size integrates the disk exactly."""
+    a, b = quadrature.depth_rule(0.5, 0.7, quadrature.DEFAULT_NODES), quadrature.graded_rule(0.5, 0.7)
+    for x, y in zip(a, b):
+        assert np.array_equal(np.asarray(x), np.asarray(y))
+    for n in (8, 40, 74):
+        rule = quadrature.depth_rule(0.5, 0.7, n)
+        assert rule.kappa.shape == (quadrature.rule_size(*quadrature.depth_sizes(n)),)
+        assert abs(float((rule.weight * rule.kappa**2).sum()) - 0.5) < 1e-14
+    assert quadrature.rule_size(*quadrature.depth_sizes(74)) > quadrature.rule_size(*quadrature.depth_sizes(24))

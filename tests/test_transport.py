@@ -1,4 +1,4 @@
-"""Interface quantities: efficiencies, memory loss, mean torque (PHYSICS.md §7-§8, issue 6)."""
+"""Interface quantities: efficiencies, memory loss, mean torque (docs/theory.md §7-§8)."""
 
 import jax
 import jax.numpy as jnp
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxorb as jo
-from jaxorb import profiles, transport
+from jaxorb import fast, profiles, transport
 
 P = jo.Params(0.5, 0.5, 0.0)
 
@@ -58,7 +58,7 @@ def test_efficiency_broadcast_vmap_and_grad():
 def test_memory_loss_basics():
     alphas = np.array([0.0, 0.25, 0.5, 1.0, 2.0])
     d = np.asarray(jo.memory_loss(jo.Params(0.5, 0.5, alphas), "z", 2.0))
-    assert d[0] == 0.0  # J_L = J_R for |L_z> at alpha = 0 (PHYSICS.md §8)
+    assert d[0] == 0.0  # J_L = J_R for |L_z> at alpha = 0 (docs/theory.md §8)
     assert np.all(np.diff(d) > 0)
     ratio = np.asarray(jo.current_ratio(jo.Params(0.5, 0.5, alphas), "z"))
     assert abs(ratio[0] - 1.0) < 1e-12
@@ -128,7 +128,7 @@ def test_integrated_continuity(inc):
 
 def test_mean_torque_r_limits():
     """c = 0 at r = 0 exactly; as r -> 0+, c(D) -> 0 while c(inf) tends to a nonzero limit
-    (z -> inf and r -> 0 do not commute, PHYSICS.md §7)."""
+    (z -> inf and r -> 0 do not commute, docs/theory.md §7)."""
     assert jo.mean_torque(jo.Params(0.5, 0.0, 0.0), "z") == 0.0
     assert jo.mean_torque(jo.Params(0.5, 0.0, 0.0), "x") == 0.0
     assert abs(jo.mean_torque(jo.Params(0.5, 0.0, 0.0), "z", thickness=10.0)) < 1e-14
@@ -191,11 +191,14 @@ def test_bad_input(call, match):
         call()
 
 
-def test_surface_currents_core_matches_profile():
-    rho = jnp.asarray(profiles.density_matrix("y"))
-    cur = transport.surface_currents(0.4, 1.1, 0.6, rho)
+def test_surface_currents_match_the_profile_at_z0():
+    """The interface currents (unrolled phi-average forms) and the profile at z = 0 (tensor
+    contractions) share the solve and the default graded rule: equal to rounding."""
+    rho = profiles.density_matrix("y")
+    right, left = fast.surface_currents(0.4, 1.1, 0.6, rho, jo.OPERATOR_NAMES, jo.OPERATOR_NAMES)
     prof = jo.profile(jo.Params(0.4, 1.1, 0.6), 0.0, "y")
     for i, name in enumerate(jo.OPERATOR_NAMES):
-        assert abs(cur["right"][i] - prof.current[name][0]) < 1e-13
-        assert abs(cur["left"][i] - prof.current_left[name]) < 1e-13
-        assert abs(cur["inf"][i] - prof.current_inf[name]) < 1e-13
+        assert abs(right[i] - prof.current[name][0]) < 1e-13
+        assert abs(left[i] - prof.current_left[name]) < 1e-13
+    c = fast.current_change(0.4, 1.1, 0.6, np.inf, rho, "Lz")
+    assert abs(c - (prof.current_inf["Lz"] - prof.current["Lz"][0])) < 1e-13

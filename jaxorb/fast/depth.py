@@ -14,12 +14,12 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from ..operators import OPERATORS
+from ..operators import L2, LX, MHAT, OPERATORS, angular_bands, anticommutator, const
 from ..quadrature import make_rule
 from .complexmath import is_real
 from .currents import node_sum
 from .derivatives import forward_jacobian
-from .forms import band_form, const_rho, current_rows, left_current, phi_form, torque_a2_bands, wavefunctions
+from .forms import const_rho, current_rows, phi_form, wavefunctions
 from .schur import Solution, solve
 
 #: The mode groups of the exponential sums: the helicity modes (+, -) share q_t.
@@ -48,8 +48,7 @@ def pair_coefficients(fields: dict, r, kappa, op: np.ndarray, rho, kind: str):
         fields: :func:`mode_fields` of the solve.
         r: scalar; kappa: (K,) nodes; op: (3, 3) constant operator; rho: incident density
             matrix, (3, 3) NumPy constant or (..., 3, 3) array.
-        kind: "density", "current" (right current) or "torque_a2" (the A^2 term of the torque
-            density, -(i r / 2) <[O, A^2]>, docs/theory.md §7).
+        kind: "density" or "current" (right current).
 
     Returns:
         three complex arrays (K,) or (..., K).
@@ -65,15 +64,8 @@ def pair_coefficients(fields: dict, r, kappa, op: np.ndarray, rho, kind: str):
             py = fields[y][0]
             return phi_form(op, rho, fields[x][0], (py, py, py)).complex()
 
-    elif kind == "torque_a2":
-        bands = torque_a2_bands(op)
-        scale = r * kappa * kappa
-
-        def part(x, y):
-            return (band_form(bands, rho, fields[x][0], fields[y][0]) * scale).complex()
-
     else:
-        raise ValueError(f"kind must be 'density', 'current' or 'torque_a2', got {kind!r}")
+        raise ValueError(f"kind must be 'density' or 'current', got {kind!r}")
     return part("t", "t"), part("r", "r"), part("t", "r") + jnp.conj(part("r", "t"))
 
 
@@ -146,7 +138,7 @@ def current_change(U, r, alpha, depth, rho, op_name: str, nodes=None):
     The mean-torque coefficient of docs/theory.md §7 (c = J(inf) - J(0), or c(D) = J(D) - J(0) =
     int_0^D tau dz), on the fast path as :func:`depth_average`: J(D) and J(0) are two sums of
     one packed node sum. J(inf) keeps the terms whose exponent is exactly zero, as
-    :func:`jaxorb.profiles.at_infinity`. Derivatives with respect to (U, r, alpha, depth) by
+    :func:`at_infinity`. Derivatives with respect to (U, r, alpha, depth) by
     forward mode.
 
     Returns:
@@ -189,36 +181,82 @@ class Expansion(NamedTuple):
     current_left: jnp.ndarray
 
 
+def _matrix(x):
+    """Nested 3x3 of :class:`Cz` over (K,) -> (K, 3, 3) complex array."""
+    return jnp.stack([jnp.stack([x[i][j].complex() for j in range(3)], axis=-1) for i in range(3)], axis=-2)
+
+
+class _Tables:
+    """Angular bands of each observable and of the operator products of the currents and the
+    A^2 torque, NumPy at trace time: ``o`` = O^(d), ``o_lz2`` = {O^(d), L_z^2}, ``o_m`` =
+    {O^(d), MHAT}, ``o_a2`` = (-i/2) [O^(d), L_x^2], each (n_ops, 5, 3, 3); ``masks`` (5, 3, 3)
+    marks the entries (m, n) with m_m - m_n = d."""
+
+    def __init__(self, names):
+        lz2, lx2 = np.diag(L2).astype(complex), LX @ LX
+        self.o = np.stack([angular_bands(OPERATORS[n]) for n in names])
+        self.o_lz2 = np.stack([[anticommutator(b, lz2) for b in ob] for ob in self.o])
+        self.o_m = np.stack([[anticommutator(b, MHAT) for b in ob] for ob in self.o])
+        self.o_a2 = np.stack([[-0.5j * (b @ lx2 - lx2 @ b) for b in ob] for ob in self.o])
+        self.masks = np.abs(angular_bands(np.ones((3, 3)))).astype(float)
+
+
+def _pair_weights(amp, rho_bands):
+    """a^(d)_bc = (conj(amp) (rho^T o Pi_d) amp^T)_bc, (..., K, 5, 3, 3): the phi average of
+    conj(t_b) t_c (u^H R^H O R u)_bc keeps only zero net harmonic, sum_d a^(d) o (u^H O^(d) u)."""
+    return jnp.einsum("...kbm,...dmn,...kcn->...kdbc", jnp.conj(amp), rho_bands, amp)
+
+
+def _sandwich(a, u, tab):
+    """sum_d a^(d) o (u^H T^(d) u) for a table T (n_ops, 5, 3, 3) -> (..., n_ops, K, 3, 3)."""
+    uh = jnp.conj(jnp.swapaxes(u, -1, -2))
+    x = jnp.einsum("kbm,odmn,knc->okdbc", uh, const(tab), u)
+    return jnp.sum(a[..., None, :, :, :, :] * x, axis=-3)
+
+
+def _pair_types(c):
+    """(..., 3, 3) mode-pair coefficients -> (..., 3) coefficients of the (tt, rr, tr) terms."""
+    tt = c[..., 0, 0] + c[..., 0, 1] + c[..., 1, 0] + c[..., 1, 1]
+    return jnp.stack([tt, c[..., 2, 2], 2.0 * (c[..., 0, 2] + c[..., 1, 2])], axis=-1)
+
+
 def expansion(U, r, alpha, rho, names: tuple[str, ...], nodes=None) -> Expansion:
     """Exponential-sum coefficients of every observable in ``names`` (pure, jittable).
 
     One closed-form solve per kappa node of :func:`jaxorb.quadrature.make_rule` (``depth=True``:
     an int ``nodes`` selects :func:`jaxorb.quadrature.depth_rule`) serves every azimuth,
-    observable and incident state (docs/theory.md §6).
+    observable and incident state (docs/theory.md §6). The phi average of all observables and
+    kinds at once is written with the angular-band tables as a few tensor contractions over
+    (K, 3, 3) arrays rather than the unrolled forms of :mod:`jaxorb.fast.forms`: unrolled, the
+    24 forms of a profile make a graph that takes ten times longer to compile.
 
     Args:
-        U, r, alpha: scalars. rho: (3, 3) NumPy constant or (..., 3, 3) array of incident
-            density matrices. names: observable names (static). nodes: kappa rule (static).
+        U, r, alpha: scalars. rho: (..., 3, 3) incident density matrices (array or NumPy).
+        names: observable names (static). nodes: kappa rule (static).
     """
     rule = make_rule(U, r, nodes, depth=True)
     sol = solve(U, r, alpha, rule.kappa, rule.q_n)
-    fields = mode_fields(sol, r, rule.kappa)
-    batch = () if const_rho(rho) else jnp.shape(rho)[:-2]
-    w = rule.weight[:, None]
-
-    def stack(kind):
-        per_op = []
-        for name in names:
-            coef = pair_coefficients(fields, r, rule.kappa, OPERATORS[name], rho, kind)
-            per_op.append(jnp.stack([jnp.broadcast_to(c, batch + c.shape[-1:]) for c in coef], axis=-1) * w)
-        return jnp.stack(per_op, axis=-3)
-
+    tables = _Tables(tuple(names))
+    u, t = _matrix(sol.u), _matrix(sol.t)
+    q = jnp.stack([x.complex() for x in sol.q], axis=-1)
+    kappa = rule.kappa
+    rho = jnp.asarray(rho)
+    rho_bands = jnp.swapaxes(rho, -1, -2)[..., None, :, :] * const(tables.masks)
+    a = _pair_weights(t, rho_bands)
+    dens = _sandwich(a, u, tables.o)
+    kin = 2.0 * dens + r * _sandwich(a, u, tables.o_lz2)
+    raw = kin * q[:, None, :] + (0.5 * r) * kappa[:, None, None] * _sandwich(a, u, tables.o_m)
+    curr = 0.25 * (raw + jnp.conj(jnp.swapaxes(raw, -1, -2)))
+    ta2 = r * (kappa * kappa)[:, None, None] * _sandwich(a, u, tables.o_a2)
+    # left layer: reflected amplitudes rho = U_m t - in, and the incident term in^H O in
+    refl = u @ t - jnp.eye(3)
+    refl_term = jnp.einsum("...kdbc,odbc->...ok", _pair_weights(refl, rho_bands), const(tables.o)).real
+    inc = jnp.einsum("...mn,onm->...o", rho, const(tables.o.sum(axis=1))).real
+    left = jnp.sum(rule.weight * rule.q_n * (inc[..., None] - refl_term), axis=-1)
     e_tt, e_rr, e_tr = _exponents(sol)
     exponent = jnp.stack([e_tt + 0j, e_rr + 0j, e_tr], axis=-1)
-    left = jnp.stack(
-        [jnp.sum(rule.weight * left_current(sol, OPERATORS[name], rho), axis=-1) for name in names], axis=-1
-    )
-    return Expansion(exponent, stack("density"), stack("current"), stack("torque_a2"), left)
+    w = rule.weight[:, None]
+    return Expansion(exponent, _pair_types(dens) * w, _pair_types(curr) * w, _pair_types(ta2) * w, left)
 
 
 def evaluate(coef, exponent, z):

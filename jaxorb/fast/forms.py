@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from ..operators import L2, LX, M_QUANTUM, MHAT, angular_bands, const
+from ..operators import L2, M_QUANTUM, MHAT, const
 from .complexmath import Cz, as_cz, cmat, make_cz
 from .schur import Solution
 
@@ -63,58 +63,6 @@ def phi_form(op: np.ndarray, rho, x, y_rows) -> Cz:
         term = x[m][a].conj_mul(y_rows[m][n][b]) * c
         key = None if fixed else (a, b)
         groups[key] = term if key not in groups else groups[key] + term
-    if not groups:
-        zero = 0.0 * x[0][0].re
-        return make_cz(zero, zero)
-    if fixed:
-        return groups[None]
-    rho = jnp.asarray(rho)
-    out = 0.0
-    for (a, b), g in groups.items():
-        out = as_cz(rho[..., b, a][..., None]) * g + out
-    return out
-
-
-def torque_a2_bands(op: np.ndarray) -> np.ndarray:
-    """Angular bands (5, 3, 3) of the A^2 torque operator (-i/2) [O(phi), L_x^2] in the frame
-    phi = 0 (A = kappa L_x there; the factor r kappa^2 comes separately): band d is
-    (-i/2) [O^(d), L_x^2] with O^(d) the d-th band of O (:func:`jaxorb.operators.angular_bands`)."""
-    lx2 = LX @ LX
-    return np.stack([-0.5j * (b @ lx2 - lx2 @ b) for b in angular_bands(op)])
-
-
-def band_form(bands: np.ndarray, rho, x, y) -> Cz:
-    """Phi average of (R^H in)^H X^H (sum_d B^(d) e^{i d phi}) Y (R^H in), summed over the
-    incident ensemble, for an operator given by its angular bands.
-
-    As :func:`phi_form`, but the harmonic of each term is the band d, not the index difference of
-    the entry (the A^2 torque operator mixes the frame-fixed L_x^2 with the rotating O): the
-    terms kept are those with m_a - m_b = d.
-
-    Args:
-        bands: (5, 3, 3) constant bands, indexed by d + 2.
-        rho: (3, 3) NumPy constant (zeros skipped) or a (..., 3, 3) array.
-        x, y: nested 3x3 of :class:`Cz` (K,).
-
-    Returns:
-        :class:`Cz` of shape (K,) (constant rho) or (..., K).
-    """
-    fixed = const_rho(rho)
-    groups: dict = {}
-    for d in range(-2, 3):
-        band = bands[d + 2]
-        for a in range(3):
-            for b in range(3):
-                if M_QUANTUM[a] - M_QUANTUM[b] != d or (fixed and rho[b, a] == 0):
-                    continue
-                for m in range(3):
-                    for n in range(3):
-                        if band[m, n] == 0:
-                            continue
-                        c = complex(band[m, n]) * (complex(rho[b, a]) if fixed else 1.0)
-                        term = x[m][a].conj_mul(y[n][b]) * c
-                        key = None if fixed else (a, b)
-                        groups[key] = term if key not in groups else groups[key] + term
     if not groups:
         zero = 0.0 * x[0][0].re
         return make_cz(zero, zero)

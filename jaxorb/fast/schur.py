@@ -120,7 +120,7 @@ def _cofactors(entries, k_r, r, alpha, kappa, q_n):
     # consumer of those cofactors (det -> 1/det -> every T entry) makes XLA CPU refuse to
     # duplicate them ("operand can not be duplicated") and materialise them in loop fusions of
     # their own, each recomputing the S entries it reads: 12 complex products instead of 3
-    # here, against 19% of the forward pass's flops (docs/performance.md, change 16)
+    # here, against 19% of the forward pass's flops (docs/performance.md)
     det = (
         s[0][0] * s[1][1] * s[2][2]
         + s[0][1] * s[1][2] * s[2][0]
@@ -144,8 +144,7 @@ def solve_parts(k_t, k_r, r, alpha, kappa, q_n, fence=None) -> Parts:
             divisions in their own loop fusions anyway (it does not duplicate them into
             consumers), so sharing them saves both their arithmetic and a second set of arrays,
             while the products stay fused into each consumer (merged as well, XLA would
-            materialise them between the two evaluations instead; changes 12 and 16 of
-            docs/performance.md). 1/det S is not shared: its own loop fusion would recompute S.
+            materialise them between the two evaluations instead; docs/performance.md). 1/det S is not shared: its own loop fusion would recompute S.
     """
     entries = _mode_entries(k_t, k_r, kappa)
     u, q, mu, ku, fac, cof, inv_det = _cofactors(entries, k_r, r, alpha, kappa, q_n)
