@@ -242,21 +242,42 @@ def _currents(p, jump, incident, op):
     return left, right
 
 
-def test_what_each_ordering_conserves(rng):
-    """Symmetric ordering: probability current conserved, L_z current continuous at alpha = 0.
-    Other Hermitian orderings conserve probability but make L_z jump without Rashba; dropping the
-    interface term does not even conserve probability."""
-    jumps = {"symmetric": ([], []), **{k: ([], []) for k in _orderings(0.5, 0.0)}}
+def _predicted_jump(p, jump, incident, op):
+    """J_R(0+) - J_L(0-) for an O commuting with C, from the boundary condition alone:
+    -r psi^H (O X + X^H O) psi + (r/2) psi^H {O, M} psi - i alpha psi^H [O, K] psi at z = 0."""
+    U, r, alpha, kappa, phi = p
+    _, M, K = _local(kappa, phi)
+    psi = incident + continuum_reflection(*p, jump)[0] @ incident
+    form = -r * (op @ jump + jump.conj().T @ op) + 0.5 * r * (op @ M + M @ op) - 1j * alpha * (op @ K - K @ op)
+    return (psi.conj() @ form @ psi).real
+
+
+def test_current_jumps_follow_from_the_ordering(rng):
+    """With the jump term i r X, X = s L_z A + (1 - s) A L_z (Hermitian for every real s), the
+    probability current is conserved for every s and alpha, and the L_z current at alpha = 0
+    jumps by -r (s - 1/2) psi^H A psi: only the symmetric s = 1/2 keeps it continuous. Dropping
+    the term (X = 0) breaks probability conservation."""
     for p in POINTS:
         inc = rng.normal(size=3) + 1j * rng.normal(size=3)
         inc /= np.linalg.norm(inc)
-        p0 = (p[0], p[1], 0.0, p[3], p[4])
-        _, M, _ = _local(p[3], p[4])
-        for name, jump in {"symmetric": 0.5 * M, **_orderings(p[3], p[4])}.items():
-            jumps[name][0].append(abs(np.subtract(*_currents(p, jump, inc, I3))))
-            jumps[name][1].append(abs(np.subtract(*_currents(p0, jump, inc, LZ))))
-    assert max(jumps["symmetric"][0]) < 1e-12 and max(jumps["symmetric"][1]) < 1e-12
-    for name in ("L_z A k_z r", "A L_z k_z r"):
-        assert max(jumps[name][0]) < 1e-12
-        assert max(jumps[name][1]) > 1e-2
-    assert max(jumps["no interface term"][0]) > 1e-2
+        U, r, alpha, kappa, phi = p
+        A, M, _ = _local(kappa, phi)
+        p0 = (U, r, 0.0, kappa, phi)
+        for s in (0.0, 0.3, 0.5, 1.0, None):
+            jump = np.zeros((3, 3)) if s is None else s * LZ @ A + (1 - s) * A @ LZ
+            for point in (p, p0):
+                for op in (I3, LZ, LZ2):
+                    left, right = _currents(point, jump, inc, op)
+                    assert abs(right - left - _predicted_jump(point, jump, inc, op)) < 1e-12
+            one = np.subtract(*_currents(p, jump, inc, I3))
+            lz = np.subtract(*_currents(p0, jump, inc, LZ))
+            if s is None:
+                assert abs(one) > 1e-3 * abs(r) * kappa
+                continue
+            assert abs(one) < 1e-12
+            psi0 = inc + continuum_reflection(*p0, jump)[0] @ inc
+            assert abs(-lz + r * (s - 0.5) * (psi0.conj() @ A @ psi0).real) < 1e-12
+            if s == 0.5:
+                assert abs(lz) < 1e-12
+            else:
+                assert abs(lz) > 1e-6
