@@ -79,13 +79,18 @@ def _right_modes(c, rm, b, a):
     return u[:, keep], w[keep]
 
 
-def chain_reflection(U, r, alpha, kappa, phi, a, sites=4, energy=1.0):
+def chain_reflection(U, r, alpha, kappa, phi, a, sites=4, energy=1.0, ordering=None):
     """Reflection matrix of the tight-binding chain with lattice constant a.
 
     Sites z_n = n a, n = -sites..sites, between two exact semi-infinite leads entered as
     self-energies: the right lead's transfer matrix F = U diag(lambda) U^-1 over its right-going
     and decaying modes, the left lead's reflected wave lambda_N^-n (the left layer is
     isotropic). The incident wave has unit amplitude at site 0, like the continuum's at z = 0.
+
+    Args:
+        ordering: None for (1/2){r M, k_z} with r at bond midpoints (second order); or a matrix
+            X for X k_z r + r k_z X^H with r on the sites and central differences (first order
+            at the interface), whose bulk is the same whenever X + X^H = M.
 
     Returns:
         (3, 3) complex array, column j for incident |m_j>, amplitudes referred to z = 0.
@@ -101,13 +106,17 @@ def chain_reflection(U, r, alpha, kappa, phi, a, sites=4, energy=1.0):
         h[i, :, i] = (kappa**2 + U * on_site[i] - energy) * I3 + r * on_site[i] * a2
     h[sites, :, sites] += alpha * K / a
 
-    def bond(c, rb):
-        """Hopping T_{n, n+1} of k_z C k_z + (1/2){r M, k_z} across one bond."""
-        return -c / a**2 - 0.5j * rb * M / a
+    def bond(c, i):
+        """Hopping T_{i, i+1} of k_z C k_z plus the M term across one bond."""
+        if ordering is None:
+            return -c / a**2 - 0.5j * r * on_bond[i] * M / a
+        r_here, r_next = r * on_site[i], r * on_site[i + 1]
+        return -c / a**2 - 0.5j * (r_next * ordering + r_here * ordering.conj().T) / a
 
+    on_site = np.append(on_site, 1.0)  # the first lead site, for the outer bond
     for i in range(size - 1):
         c = I3 + r * on_bond[i] * LZ2
-        hop = bond(c, r * on_bond[i])
+        hop = bond(c, i)
         h[i, :, i + 1] += hop
         h[i + 1, :, i] += hop.conj().T
         h[i, :, i] += c / a**2
@@ -116,7 +125,8 @@ def chain_reflection(U, r, alpha, kappa, phi, a, sites=4, energy=1.0):
     c_r = I3 + r * LZ2
     u, w = _right_modes(c_r, r * M, (kappa**2 + U - energy) * I3 + r * a2, a)
     transfer = u @ np.diag(1.0 + a * w) @ np.linalg.inv(u)
-    h[-1, :, -1] += c_r / a**2 + bond(c_r, r) @ transfer
+    on_bond = np.append(on_bond, 1.0)
+    h[-1, :, -1] += c_r / a**2 + bond(c_r, size - 1) @ transfer
     # left lead: lambda_N = exp(i theta_N) with 4 sin^2(theta_N / 2) / a^2 = E - kappa^2
     b_n = kappa**2 - energy
     lam = 1.0 + 0.5 * a * (a * b_n + 1j * np.sqrt(-4.0 * b_n - (a * b_n) ** 2))
@@ -225,6 +235,22 @@ def test_other_orderings_are_far_from_lattice_limit(lattice_limits):
             distances[name].append(d)
     for name, d in distances.items():
         assert max(d) > 0.1, (name, d)
+
+
+def test_each_ordering_has_its_own_lattice_limit():
+    """The chain of each Hermitian ordering (r on sites) converges, at first order, to that
+    ordering's boundary condition and stays far from the others': the lattice resolves the
+    ordering, it does not favour one."""
+    for p in POINTS:
+        A, M, _ = _local(p[3], p[4])
+        candidates = {"symmetric": 0.5 * M, **_orderings(p[3], p[4])}
+        del candidates["no interface term"]  # not Hermitian: no lattice of its own
+        limits = {name: continuum_reflection(*p, x)[0] for name, x in candidates.items()}
+        for name, x in candidates.items():
+            err = [np.abs(chain_reflection(*p, a, ordering=x) - limits[name]).max() for a in SPACINGS]
+            assert all(1.8 < e0 / e1 < 2.2 for e0, e1 in zip(err, err[1:])), (p, name, err)
+            others = [np.abs(limits[o] - limits[name]).max() for o in limits if o != name]
+            assert err[-1] < 0.1 * min(others), (p, name, err, others)
 
 
 def _currents(p, jump, incident, op):
