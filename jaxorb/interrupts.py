@@ -22,11 +22,17 @@ import sys
 import threading
 
 _previous_hook = None
+#: Seconds before a dropped Ctrl-C is raised again.
+REDELIVERY_DELAY = 0.02
 
 
 def _hook(unraisable) -> None:
     if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
-        _thread.interrupt_main()  # deliver it again; the handler runs at the next bytecode boundary
+        # deliver it again a moment later, from another thread: raised here, inside the hook, it
+        # would be dropped once more; if it lands in a callback again, this repeats
+        timer = threading.Timer(REDELIVERY_DELAY, _thread.interrupt_main)
+        timer.daemon = True
+        timer.start()
         return
     (_previous_hook or sys.__unraisablehook__)(unraisable)
 

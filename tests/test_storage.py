@@ -1,5 +1,6 @@
 """Resumable sweep stores: atomic blocks, resume after SIGKILL, refusal of a different sweep."""
 
+import gc
 import os
 import shutil
 import signal
@@ -347,3 +348,84 @@ def test_read_only_store_is_refused_before_computing(tmp_path):
     finally:
         for p in [path, *path.rglob("*")]:
             p.chmod(p.stat().st_mode | 0o200)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ctrl-C at any moment
+
+
+def test_ctrl_c_dropped_by_a_gc_callback_is_raised_again():
+    """JAX registers garbage-collector callbacks; a KeyboardInterrupt raised inside one is
+    printed as "Exception ignored" and dropped. It must come back and stop the program."""
+    from jaxorb import interrupts
+
+    interrupts.redeliver_swallowed()  # (pytest swaps the unraisable hook per test)
+    fired = []
+
+    def callback(phase, info):
+        if phase == "start" and not fired:
+            fired.append(True)
+            raise KeyboardInterrupt
+
+    gc.callbacks.append(callback)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            gc.collect()
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                time.sleep(0.001)
+    finally:
+        gc.callbacks.remove(callback)
+    assert fired
+
+
+def test_ctrl_c_during_a_store_write_completes_the_write_first(tmp_path, monkeypatch):
+    path = tmp_path / "s.zarr"
+    real = storage.write_block
+    written = []
+
+    def write_then_ctrl_c(*a, **k):
+        os.kill(os.getpid(), signal.SIGINT)  # arrives in the middle of the write
+        real(*a, **k)
+        written.append(a[1])
+
+    monkeypatch.setattr(storage, "write_block", write_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        jo.sweep([cheap()], out=path, **_GRID)
+    assert written and storage.finished_blocks(path) == set(written)  # the write completed
+    monkeypatch.setattr(storage, "write_block", real)
+    assert storage.verify(path).ok
+    jo.sweep([cheap()], out=path, **_GRID)
+    assert storage.verify(path).complete
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("when", ["importing", "compiling"])
+def test_early_ctrl_c_stops_the_run_and_leaves_a_resumable_store(tmp_path, when):
+    args = ["--quantity", "eta_yz_x", "--r", "0:6:24", "--alpha", "0:2:20", "--nodes", "4", "--chunk-size", "4"]
+    cmd = [sys.executable, "-m", "jaxorb.cli", "sweep", *args, "--quiet"]
+    env = env_with_root(JAX_PLATFORMS="cpu")
+    cut = tmp_path / "cut.zarr"
+    proc = subprocess.Popen([*cmd, "--out", str(cut)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        if when == "importing":
+            time.sleep(1.0)
+        else:  # the store exists: the first call is being compiled
+            deadline = time.time() + 120
+            while not (cut / "zarr.json").exists() and time.time() < deadline:
+                assert proc.poll() is None, proc.stderr.read()[-3000:]
+                time.sleep(0.005)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0, err[-3000:]
+    if when == "compiling":
+        assert proc.returncode == 130 and "resume" in err, err[-3000:]
+    assert not (storage.read_root_attrs(cut) or {}).get(storage.COMPLETE_ATTR)
+    resumed = subprocess.run([*cmd, "--out", str(cut)], env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    ref = jo.sweep("eta_yz_x", U=0.5, r=np.linspace(0, 6, 24), alpha=np.linspace(0, 2, 20), nodes=4, chunk_size=4,
+                   quiet=True)  # fmt: skip
+    xr.testing.assert_identical(ref, storage.open_dataset(cut))
