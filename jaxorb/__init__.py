@@ -4,7 +4,13 @@ Importing jaxorb turns on JAX's 64-bit mode (``jax_enable_x64``): the solver's d
 float64 and results are converged to ~1e-10. Ask for float32 per call with ``dtype="float32"``.
 """
 
-import jax
+from . import interrupts as _interrupts
+
+# before JAX is imported: a Ctrl-C that lands in one of its garbage-collector callbacks would be
+# dropped silently (see jaxorb.interrupts)
+_interrupts.redeliver_swallowed()
+
+import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
