@@ -146,15 +146,19 @@ def state(incident) -> State:
         vec = np.asarray(incident)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{_HELP}; got {incident!r}") from err
-    if vec.shape != (3,) or not (np.issubdtype(vec.dtype, np.number) and vec.dtype != bool):
+    if not (np.issubdtype(vec.dtype, np.number) and vec.dtype != bool):
         raise ValueError(f"{_HELP}; got {incident!r}")
+    if vec.shape != (3,):
+        raise ValueError(
+            f"incident amplitudes must be a 3-vector (on |m=+1>, |m=0>, |m=-1>); got shape {vec.shape}. {_HELP}"
+        )
+    vec = _unit(vec.astype(complex), "incident (amplitudes on |m=+1>, |m=0>, |m=-1>)")
     warnings.warn(
-        f"incident {_show(vec)} is read as amplitudes on |m=+1>, |m=0>, |m=-1> (so [1, 0, 0] is the "
+        f"incident {_show(np.asarray(incident))} is read as amplitudes on |m=+1>, |m=0>, |m=-1> (so [1, 0, 0] is the "
         "dipole along z); say which you mean with jaxorb.amplitudes(...) or jaxorb.along(...)",
         AmbiguousIncidentWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
-    vec = _unit(vec.astype(complex), "incident (amplitudes on |m=+1>, |m=0>, |m=-1>)")
     return State(vec, "amplitudes(" + ", ".join(f"{complex(x):g}".strip("()") for x in vec) + ")")
 
 

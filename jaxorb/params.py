@@ -140,7 +140,9 @@ def _as_real_array(name: str, value, allowed: str) -> np.ndarray | None:
     try:
         arr = np.asarray(value)
     except Exception as err:
-        raise ValueError(f"{name} must be a real number or array; allowed: {allowed}; got {value!r}") from err
+        raise ValueError(
+            f"{name} must be a real number or a rectangular array; allowed: {allowed}; got {value!r}"
+        ) from err
     if arr.dtype == object:
         try:
             arr = np.asarray(value, dtype=float)
@@ -183,7 +185,7 @@ def check_param(name: str, values) -> np.ndarray | None:
     below = arr <= rng.low if rng.low_open else arr < rng.low
     if np.any(arr > rng.high) or np.any(below):
         bad = arr.max() if np.any(arr > rng.high) else arr.min()
-        raise ValueError(f"{name} must satisfy {allowed} ({rng.why}); got {name} = {fmt(bad)}")
+        raise ValueError(f"{name} must satisfy {allowed}; got {name} = {fmt(bad)} ({rng.why})")
     return arr
 
 

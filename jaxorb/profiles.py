@@ -270,6 +270,7 @@ def profile(
     shape = check_params(p)
     dtype = check_dtype(dtype)
     zc = validate_depths(z)
+    incident = _incident.state(incident)
     rho_in = density_matrix(incident)
     if observables is None:
         names = OPERATOR_NAMES
