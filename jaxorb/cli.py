@@ -448,7 +448,10 @@ def _verify_report(store: Path):
     verify = getattr(storage, "verify", None)
     if verify is None:
         raise UsageError("this jaxorb cannot verify stores (jaxorb.storage.verify is missing); update jaxorb")
-    return verify(store)
+    try:
+        return verify(store)
+    except Exception as err:  # a malformed store can fail anywhere inside zarr
+        raise UsageError(f"{store} cannot be read as a sweep ({type(err).__name__}: {err})") from None
 
 
 def _plot(args) -> int:
