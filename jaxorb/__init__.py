@@ -28,6 +28,7 @@ from .operators import DIPOLES, OPERATOR_NAMES, QUADRUPOLES  # noqa: E402
 from .optimize import OptimizeResult, maximize, minimize  # noqa: E402
 from .params import PARAM_RANGES, Params, domain_text  # noqa: E402
 from .profiles import Profile, nodes_for_depth, profile  # noqa: E402
+from .quantities import list_quantities  # noqa: E402
 from .sweep import sweep  # noqa: E402
 from .transport import current_ratio, efficiency, mean_torque, memory_loss  # noqa: E402
 
@@ -48,6 +49,7 @@ __all__ = [
     "cylinder_mass",
     "domain_text",
     "efficiency",
+    "list_quantities",
     "maximize",
     "mean_torque",
     "memory_loss",

@@ -1,4 +1,4 @@
-"""optax maximisation over (r, alpha_R): known optimum, bounds, determinism (issue 3)."""
+"""optax maximisation over (r, alpha_R): known optimum, bounds, determinism, bad input."""
 
 import json
 
@@ -98,9 +98,9 @@ def test_cli_optimize(tmp_path, capsys):
                 "--objective",
                 "eta_yz_x",
                 "--r",
-                "0.5,1",
+                "0.5:1",
                 "--alpha",
-                "0.2,1.2",
+                "0.2:1.2",
                 "--steps",
                 "5",
                 "--starts",
