@@ -53,7 +53,7 @@ import jaxlib
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from . import interrupts, quadrature, storage
+from . import interrupts, params, quadrature, storage
 from . import quantities as _quantities
 from .params import validate_count
 from .progress import Progress
@@ -82,13 +82,11 @@ NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf")
 
 
 def _axis(name: str, value) -> np.ndarray:
-    """A parameter as a float64 array: 0-d (fixed value) or 1-D (a grid axis), validated."""
-    allowed = {
-        "U": "U < 1 in E_F",
-        "r": "r > -1 in hbar^2/2m",
-        "alpha": "any finite alpha_R in hbar^2/2m",
-        "z": "z >= 0 in 1/k_F",
-    }[name]
+    """A parameter as a float64 array: 0-d (fixed value) or 1-D (a grid axis), validated.
+
+    The shape is checked here; the values by :mod:`jaxorb.params` (the one home of the ranges).
+    """
+    allowed = "z >= 0 in 1/k_F" if name == "z" else params._RANGES[name][0]
     try:
         arr = np.asarray(value)
     except Exception as err:  # pragma: no cover - exotic inputs
@@ -97,18 +95,14 @@ def _axis(name: str, value) -> np.ndarray:
         raise ValueError(f"{name} must be a number or a 1-D array of values ({allowed}); got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty ({allowed})")
-    if np.iscomplexobj(arr) or not np.issubdtype(arr.dtype, np.number) or arr.dtype == bool:
+    if arr.dtype == bool:
         raise ValueError(f"{name} must be real ({allowed}); got dtype {arr.dtype}")
-    arr = arr.astype(np.float64, copy=False)  # no copy of a long float64 axis
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite ({allowed}); got a non-finite value")
-    if name == "U" and np.any(arr >= 1):
-        raise ValueError(f"U must satisfy {allowed} (U >= 1 leaves no propagating states); got U = {float(arr.max())}")
-    if name == "r" and np.any(arr <= -1):
-        raise ValueError(f"r must satisfy {allowed}; got r = {float(arr.min())}")
-    if name == "z" and np.any(arr < 0):
-        raise ValueError(f"z must satisfy {allowed} (depth into the right layer); got z = {float(arr.min())}")
-    return arr
+    if name == "z":
+        params.validate_depths(arr)
+    else:
+        params.check_real(name, arr, allowed)
+        params.validate_params(params.Params(**{name: arr}))
+    return arr.astype(np.float64, copy=False)  # no copy of a long float64 axis
 
 
 def _as_list(quantities) -> list:
