@@ -391,18 +391,29 @@ def _engine(req: _Request, devices, block) -> _Engine:
 
 
 def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (MemAvailable on Linux), None if unknown."""
+    """Bytes of memory available to a new allocation, None if unknown: MemAvailable on Linux,
+    lowered to what the cgroup (v2) limit leaves when a container sets one."""
+    avail = None
     try:
         with open("/proc/meminfo") as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError):
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+            pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+        if limit.isdigit():
+            left = max(int(limit) - used, 0)
+            avail = left if avail is None else min(avail, left)
     except (OSError, ValueError):
         pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
-        return None
+    return avail
 
 
 def _check_memory(req: _Request, eng: _Engine, where: str) -> None:
@@ -643,6 +654,8 @@ def _to_netcdf(req: _Request, out: str, overwrite: bool, quiet, guard) -> xr.Dat
         with storage.Lock(side), guard.critical():
             ds = storage.open_dataset(side, load=False, verify_store=False)
             ds.attrs[storage.FINGERPRINT_ATTR] = fp_text
+            for stale in path.parent.glob(f".{path.name}.*.tmp"):  # a conversion killed midway
+                stale.unlink(missing_ok=True)
             tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
             ds.to_netcdf(tmp)
             ds.close()
