@@ -553,7 +553,12 @@ def _locked(out: str):
             lock.release()
 
 
-def _to_store(req: _Request, out: str, overwrite: bool, quiet, guard, reopen: bool = True) -> xr.Dataset | None:
+def _to_store(req: _Request, out: str, overwrite: bool, quiet, guard, after=None) -> xr.Dataset | None:
+    """Write the sweep into the zarr store ``out`` (create, or verify, repair and resume).
+
+    ``after``: called by process 0 once the store is complete, still under its lock; the
+    dataset is then not opened (None is returned).
+    """
     devices = tuple(jax.local_devices())
     requested = None if req.chunk_size is None else _default_block(req, devices)
     pi = jax.process_index()
@@ -585,7 +590,11 @@ def _to_store(req: _Request, out: str, overwrite: bool, quiet, guard, reopen: bo
                 with guard.critical():
                     storage.finalize(out)
             _barrier("jaxorb-sweep-finalized")
-    return storage.open_dataset(out, verify_store=False) if reopen else None
+        if after is not None:
+            if pi == 0:
+                after()
+            return None
+    return storage.open_dataset(out, verify_store=False)
 
 
 def _prepare_store(req: _Request, eng: _Engine, out: str, action: str, lock, guard) -> str:
@@ -639,6 +648,9 @@ def _to_netcdf(req: _Request, out: str, overwrite: bool, quiet, guard) -> xr.Dat
         except Exception:  # noqa: BLE001 - anything unreadable is not ours
             stored = None
         if stored is not None and json.loads(stored) == json.loads(fp_text):
+            if jax.process_index() == 0 and Path(side).is_dir():  # left by a kill after the rename
+                with storage.Lock(side):
+                    shutil.rmtree(side)
             return storage.open_dataset(path)
         if not overwrite:
             what = "a different sweep" if stored is not None else "a file not written by jaxorb.sweep"
@@ -649,18 +661,20 @@ def _to_netcdf(req: _Request, out: str, overwrite: bool, quiet, guard) -> xr.Dat
     if complex_:
         raise ValueError(f"netCDF has no complex type; {complex_} are complex: write a zarr store (out='map.zarr')")
     _check_memory(req, eng, "netcdf")
-    _to_store(req, side, overwrite, quiet, guard, reopen=False)
-    if jax.process_index() == 0:
-        with storage.Lock(side), guard.critical():
-            ds = storage.open_dataset(side, load=False, verify_store=False)
-            ds.attrs[storage.FINGERPRINT_ATTR] = fp_text
-            for stale in path.parent.glob(f".{path.name}.*.tmp"):  # a conversion killed midway
-                stale.unlink(missing_ok=True)
-            tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-            ds.to_netcdf(tmp)
-            ds.close()
+
+    def convert():
+        ds = storage.open_dataset(side, load=False, verify_store=False)
+        ds.attrs[storage.FINGERPRINT_ATTR] = fp_text
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):  # a conversion killed midway
+            stale.unlink(missing_ok=True)
+        tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+        ds.to_netcdf(tmp)
+        ds.close()
+        with guard.critical():
             os.replace(tmp, path)
             shutil.rmtree(side)
+
+    _to_store(req, side, overwrite, quiet, guard, after=convert)
     _barrier("jaxorb-sweep-netcdf")
     return storage.open_dataset(path)
 
