@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 
 from ._shared import SQRT2
@@ -55,9 +56,17 @@ def band_squares(U, r, lam):
     x_h = (1.0 - U - lam) / (1.0 + r)
     half_sum = 0.5 * ((1.0 + r) * (1.0 - U) + (1.0 - U + lam))
     root = _safe_sqrt((r * (U - 1.0) + lam) ** 2 + 8.0 * (1.0 + r) * lam**2)
-    x_a = (half_sum + 0.5 * root) / (1.0 + r)
-    x_b = (half_sum - 0.5 * root) / (1.0 + r)
+    x_a = _snap((half_sum + 0.5 * root) / (1.0 + r), x_h)
+    x_b = _snap((half_sum - 0.5 * root) / (1.0 + r), x_h)
     return jnp.stack([x_h, x_a, x_b], axis=-1)
+
+
+def _snap(x, x_h):
+    """x, replaced by x_h where the two agree to rounding (r = 0 or lam = 0 make a helicity 1/2
+    band coincide with the 3/2 band): equal |k| must give bitwise equal q, so that the pairs of
+    the two bands count as non-oscillating at z -> infinity. The derivative stays that of x."""
+    close = jnp.abs(x - x_h) <= 1e-14 * (1.0 + jnp.abs(x_h))
+    return x + jax.lax.stop_gradient(jnp.where(close, x_h - x, 0.0))
 
 
 def breakpoints(U, r, lam):

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import bands, interface, quadrature
-from .operators import JZ_QUANTUM, MATRICES, soc_torque_operator
+from .operators import ALL_MATRICES, JZ_QUANTUM, soc_torque_operator
 
 _D = np.arange(-3, 4)
 #: mask[d + 3, i, j] = 1 where m_j(i) - m_j(j) = d.
@@ -40,7 +40,7 @@ class Tables:
 
     def __init__(self, names: tuple[str, ...]):
         self.names = tuple(names)
-        self.o = np.stack([MATRICES[n][None] * _MASK for n in self.names])
+        self.o = np.stack([ALL_MATRICES[n][None] * _MASK for n in self.names])
         self.o_lz2 = np.stack([[_anti(b, interface.LZ2) for b in ob] for ob in self.o])
         self.o_m = np.stack([[_anti(b, interface.MHAT) for b in ob] for ob in self.o])
         self.o_soc = np.stack([[soc_torque_operator(b) for b in ob] for ob in self.o])

@@ -64,3 +64,8 @@ def check_names(names) -> tuple[str, ...]:
         if not isinstance(name, str) or name not in MATRICES:
             raise ValueError(f"observable must be one of {', '.join(NAMES)}; got {name!r}")
     return out
+
+
+#: Every matrix the tables can build: the eleven observables and the identity ``"1"``, whose
+#: current is the probability current (conserved through the interface).
+ALL_MATRICES: dict[str, np.ndarray] = dict(MATRICES, **{"1": np.eye(6, dtype=complex)})
