@@ -232,7 +232,7 @@ def profile(
 
             def one(U, r, alpha):
                 rule = tuple(quadrature.depth_rule(U, r, nodes))[::2]
-                return reference.profile_arrays(U, r, alpha, vec, z_arr, names=names, n_phi=phi_points, rule=rule)
+                return reference.fermi_averages(U, r, alpha, vec, z_arr, names=names, n_phi=phi_points, rule=rule)
 
         else:
             rho = jnp.asarray(rho_in, dtype=jnp.result_type(complex))

@@ -248,7 +248,7 @@ def point_quantities(U, r, alpha, kappa, phi, incident, z, names=OPERATOR_NAMES)
 
 
 @functools.partial(jax.jit, static_argnames=("names", "n", "n_phi"))
-def profile_arrays(
+def fermi_averages(
     U,
     r,
     alpha,

@@ -25,7 +25,7 @@ Z0 = jnp.zeros(1)
 def reference_at_surface(U, r, a, inc, rule):
     """Right, left and z -> inf currents of every observable from the reference (6x6 solve per
     (kappa, phi), 5 phi points: exact) on the fast path's kappa rule."""
-    out = reference.profile_arrays(U, r, a, jo.operators.incident_vector(inc), Z0, n_phi=5, rule=tuple(rule)[::2])
+    out = reference.fermi_averages(U, r, a, jo.operators.incident_vector(inc), Z0, n_phi=5, rule=tuple(rule)[::2])
     return {"right": out["current"][:, 0], "left": out["current_left"], "inf": out["current_inf"]}
 
 

@@ -17,7 +17,7 @@ def test_mean_torque_matches_reference(inc):
     for U, r, a in [(0.5, 0.5, 0.0), (0.3, 1.7, 0.8), (-0.4, 0.9, -1.1)]:
         rule = tuple(quadrature.depth_rule(U, r, 30))[::2]
         vec = jo.operators.incident_vector(inc)
-        out = reference.profile_arrays(U, r, a, vec, jnp.array([0.0, 7.5]), names=DIPOLES, n_phi=5, rule=rule)
+        out = reference.fermi_averages(U, r, a, vec, jnp.array([0.0, 7.5]), names=DIPOLES, n_phi=5, rule=rule)
         cur = np.asarray(out["current"]).T @ ndip
         for d, ref in ((np.inf, float(np.asarray(out["current_inf"]) @ ndip) - cur[0]), (7.5, cur[1] - cur[0])):
             fast = transport._mean_torque_core(U, r, a, rho, ndip, jnp.asarray(d), 30)
@@ -37,7 +37,7 @@ def test_depth_average_equals_the_reference(kind):
                 n = profiles.nodes_for_depth(z)
                 rule = tuple(quadrature.depth_rule(U, r, n))[::2]
                 vec = jo.operators.incident_vector(j)
-                want = reference.profile_arrays(U, r, a, vec, jnp.array([z]), names=ops, n_phi=5, rule=rule)[key]
+                want = reference.fermi_averages(U, r, a, vec, jnp.array([z]), names=ops, n_phi=5, rule=rule)[key]
                 for k, op in enumerate(ops):
                     got = float(fast.depth_average(U, r, a, z, rho, op, kind, n))
                     assert abs(got - float(want[k, 0])) < 1e-12
@@ -67,7 +67,7 @@ def test_current_change_is_the_mean_torque_of_the_reference():
         for U, r, a in [(0.5, 0.7, 0.4), (0.8, 6.0, 0.3)]:
             rule = tuple(quadrature.depth_rule(U, r, 30))[::2]
             vec = jo.operators.incident_vector(j)
-            out = reference.profile_arrays(U, r, a, vec, jnp.array([0.0, 3.0]), names=DIPOLES, n_phi=5, rule=rule)
+            out = reference.fermi_averages(U, r, a, vec, jnp.array([0.0, 3.0]), names=DIPOLES, n_phi=5, rule=rule)
             cur = np.asarray(out["current"]).T @ ndip
             for d, ref in ((np.inf, float(np.asarray(out["current_inf"]) @ ndip) - cur[0]), (3.0, cur[1] - cur[0])):
                 got = float(transport._mean_torque_core(U, r, a, rho, ndip, jnp.asarray(d), 30))

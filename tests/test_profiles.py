@@ -32,7 +32,7 @@ def test_fast_path_matches_reference(rng, inc):
         U, r, alpha = rng.uniform(-0.6, 0.9), rng.uniform(-0.6, 6), rng.uniform(-2, 2)
         fast = profiles.profile_arrays(U, r, alpha, profiles.density_matrix(inc), z, n=20)
         rule = tuple(quadrature.depth_rule(U, r, 20))[::2]
-        ref = reference.profile_arrays(U, r, alpha, vec, z, n_phi=6, rule=rule)
+        ref = reference.fermi_averages(U, r, alpha, vec, z, n_phi=6, rule=rule)
         for key in fast:
             assert np.abs(np.asarray(fast[key]) - np.asarray(ref[key])).max() < 1e-12, key
 
@@ -48,7 +48,7 @@ def test_profile_converged_next_to_the_interface_resonance():
     err = max(abs(float(default.density[n][0] - fine.density[n][0])) for n in jo.OPERATOR_NAMES)
     assert err <= 1e-10
     # the plain rule with 24 nodes per segment (the reference, exact in phi) misses the pole
-    plain = reference.profile_arrays(0.5, 3.43, 0.0, jo.operators.incident_vector("x"), z, n=24, n_phi=5)
+    plain = reference.fermi_averages(0.5, 3.43, 0.0, jo.operators.incident_vector("x"), z, n=24, n_phi=5)
     err_plain = max(abs(float(plain["density"][k, 0] - fine.density[n][0])) for k, n in enumerate(jo.OPERATOR_NAMES))
     assert err_plain > 1e-7 and err < 1e-3 * err_plain
 

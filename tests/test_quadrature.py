@@ -55,9 +55,9 @@ def test_default_nodes_follow_depth(params):
 
 def test_phi_rule_exact_from_five_points():
     args = (0.4, 1.2, 0.9, ops.INCIDENT_STATES["x"], np.array([0.0, 4.0]))
-    ref = reference.profile_arrays(*args, n=16, n_phi=11)
-    five = reference.profile_arrays(*args, n=16, n_phi=5)
-    three = reference.profile_arrays(*args, n=16, n_phi=3)
+    ref = reference.fermi_averages(*args, n=16, n_phi=11)
+    five = reference.fermi_averages(*args, n=16, n_phi=5)
+    three = reference.fermi_averages(*args, n=16, n_phi=3)
     for key in ("density", "current", "torque"):
         assert np.abs(np.asarray(five[key]) - np.asarray(ref[key])).max() < 1e-13
     assert max(np.abs(np.asarray(three[k]) - np.asarray(ref[k])).max() for k in ("density", "current")) > 1e-4

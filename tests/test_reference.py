@@ -78,3 +78,17 @@ def test_free_interface_has_no_reflection(rng):
         kappa, phi = rng.uniform(0, 1), rng.uniform(0, 2 * np.pi)
         rho, _, _ = reference.solve(0.0, 0.0, 0.0, kappa, phi, random_state(rng))
         assert np.abs(np.asarray(rho)).max() < 1e-12
+
+
+def test_amplitudes_conserve_probability_current(rng):
+    """reference.amplitudes (rho, t per (kappa, phi) and incident state): shapes (3,), and the
+    reflected plus transmitted probability current equals the incident one."""
+    for _ in range(3):
+        pt = random_point(rng)
+        inc = random_state(rng)
+        rho, t = reference.amplitudes(pt["U"], pt["r"], pt["alpha"], pt["kappa"], pt["phi"], inc)
+        assert np.shape(rho) == (3,) and np.shape(t) == (3,)
+        left, right, _, _ = currents_at_z0(pt, inc, ops.IDENTITY)
+        rho2, t2, _ = reference.solve(pt["U"], pt["r"], pt["alpha"], pt["kappa"], pt["phi"], inc)
+        assert np.allclose(rho, rho2, atol=0) and np.allclose(t, t2, atol=0)
+        assert abs(left - right) < 1e-12
