@@ -194,7 +194,7 @@ def depth_sizes(n: int) -> tuple[int, int, int, int]:
         int(n) + INNER_NODES - DEFAULT_NODES,
         LEVELS,
         LEVEL_NODES,
-        max(2, int(n) + LEVEL_NODES - DEFAULT_NODES),
+        max(LEVEL_NODES, int(n) + LEVEL_NODES - DEFAULT_NODES),
     )
 
 
@@ -203,7 +203,7 @@ def depth_rule(U, r, n: int = DEFAULT_NODES) -> Rule:
 
     At depth z the integrand oscillates in kappa like exp(i (q_t - q_r) z), so the node count
     grows with z (``n`` from :func:`jaxorb.profiles.nodes_for_depth`). The two inner segments
-    get n + 8 nodes and the outermost panel of the graded segment n - 8 (at least 2); the graded
+    get n + 8 nodes and the outermost panel of the graded segment n - 8 (at least 16); the graded
     panels toward kappa = k_F keep their size (the phase varies little over them). At
     n = :data:`DEFAULT_NODES` this is the default :func:`graded_rule` of the interface
     quantities, so depth quantities at z = 0 equal them, converged next to the interface states
