@@ -9,9 +9,15 @@ set, in which case the user's choice stands (as in JAX libraries that default to
 jaxsim).
 """
 
-import os
+import os  # noqa: E402
 
-import jax
+from . import interrupts as _interrupts
+
+# before JAX is imported: a Ctrl-C that lands in one of its garbage-collector callbacks would be
+# dropped silently (see jaxorb.interrupts)
+_interrupts.redeliver_swallowed()
+
+import jax  # noqa: E402
 
 if "JAX_ENABLE_X64" not in os.environ:
     jax.config.update("jax_enable_x64", True)
@@ -22,6 +28,7 @@ from .operators import DIPOLES, OPERATOR_NAMES, QUADRUPOLES  # noqa: E402
 from .optimize import OptimizeResult, maximize, minimize  # noqa: E402
 from .params import PARAM_RANGES, Params, domain_text  # noqa: E402
 from .profiles import Profile, nodes_for_depth, profile  # noqa: E402
+from .quantities import list_quantities  # noqa: E402
 from .sweep import sweep  # noqa: E402
 from .transport import current_ratio, efficiency, mean_torque, memory_loss  # noqa: E402
 
@@ -42,6 +49,7 @@ __all__ = [
     "cylinder_mass",
     "domain_text",
     "efficiency",
+    "list_quantities",
     "maximize",
     "mean_torque",
     "memory_loss",
