@@ -123,6 +123,11 @@ def domain_text(name: str) -> str:
     return f"{fmt(rng.low)} {low} {name} <= {fmt(rng.high)} ({rng.meaning}, in {rng.unit})"
 
 
+#: Former form of :data:`PARAM_RANGES` ({name: (allowed text, low, high)}), kept while callers
+#: switch to :func:`check_param` / :func:`domain_text`.
+_RANGES = {name: (domain_text(name), rng.low, rng.high) for name, rng in PARAM_RANGES.items()}
+
+
 def _is_tracer(x) -> bool:
     return isinstance(x, jax.core.Tracer)
 
