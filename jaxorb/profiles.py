@@ -168,7 +168,9 @@ def profile_working_set(nodes: int, nz: int, points: int = 1) -> float:
 class Profile(NamedTuple):
     """Fermi-averaged depth profile for one incident state (a pytree).
 
-    Dict keys are the observable names Lx Ly Lz Lxy Lyz Lzx Lx2-y2 Lz2.
+    Dict keys are the observable names Lx Ly Lz Lxy Lyz Lzx Lx2-y2 Lz2. With array-valued
+    :class:`Params` every value gets the parameters' broadcast shape as leading dimensions
+    (density[name] of shape (*shape, nz), current_left[name] of shape shape).
 
     Attributes:
         z: (nz,) depths in 1/k_F.

@@ -159,3 +159,15 @@ def test_memory_limit_is_configurable(monkeypatch):
     monkeypatch.setenv("JAXORB_MEMORY_LIMIT", "lots")
     with pytest.raises(ValueError, match="JAXORB_MEMORY_LIMIT"):
         params.memory_limit()
+
+
+def test_profile_broadcasts_array_parameters():
+    """Array-valued Params used to fail with a TypeError; every field gets the broadcast shape
+    as leading dimensions and equals the point-by-point profile."""
+    p = jo.Params(0.5, [[0.5], [1.0]], [0.0, 0.3])
+    z = [0.0, 2.0]
+    prof = jo.profile(p, z, "x", nodes=12, observables=("Lx", "Lyz"))
+    assert prof.density["Lx"].shape == (2, 2, 2) and prof.current_left["Lyz"].shape == (2, 2)
+    one = jo.profile(jo.Params(0.5, 1.0, 0.3), z, "x", nodes=12, observables=("Lx", "Lyz"))
+    assert np.allclose(prof.current["Lyz"][1, 1], one.current["Lyz"], rtol=1e-12, atol=1e-15)
+    assert np.allclose(prof.current_inf["Lx"][1, 1], one.current_inf["Lx"], rtol=1e-12, atol=1e-15)
