@@ -292,7 +292,7 @@ def profile(
     points = int(np.prod(shape)) if shape else 1
     nz = zc.size if zc is not None else int(np.size(z))
     check_memory(
-        f"profile with {nodes} kappa nodes per segment, {nz} depths and {points} parameter points",
+        f"profile with {nodes} kappa nodes per segment, {nz} depth(s) and {points} parameter point(s)",
         profile_working_set(nodes, nz, points) * (phi_points or 1),
         "compute fewer depths or parameter points per call; the deepest depth sets the nodes "
         "(nodes_for_depth), so split far depths into separate calls or pass fewer nodes",
