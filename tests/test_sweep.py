@@ -128,7 +128,7 @@ def test_all_scalar_parameters_give_a_0d_dataset():
         (dict(nodes=1), "nodes"),
         (dict(chunk_size=0), "chunk_size"),
         (dict(quantities=5), "quantities must be a name"),
-        (dict(transparency="a"), "transparency must be a number"),
+        (dict(transparency="a"), "transparency must be a real number"),
     ],
 )
 def test_invalid_input_raises_before_compiling(kwargs, match, monkeypatch):
@@ -337,9 +337,12 @@ def test_1024x1024_sweep_has_bounded_peak_memory(tmp_path):
 
 @pytest.mark.slow
 def test_domain_edges_give_no_nan_or_inf_except_delta_below_ratio_one():
-    U = np.array([-0.9, 0.0, 1e-8, 0.5, 0.99, 0.999999])
-    r = np.array([-0.99, 0.0, 1e-8, 0.5, 20.0, 100.0])
-    alpha = np.array([-10.0, 0.0, 1e-8, 1.0, 10.0])
+    from jaxorb.params import PARAM_RANGES
+
+    edge = {k: (v.low, v.high) for k, v in PARAM_RANGES.items()}
+    U = np.array([-0.9, 0.0, 1e-8, 0.5, 0.99, edge["U"][1]])
+    r = np.array([-0.99, 0.0, 1e-8, 0.5, 20.0, edge["r"][1]])
+    alpha = np.array([edge["alpha"][0], -10.0, 0.0, 1e-8, 1.0, 10.0, edge["alpha"][1]])
     names = ["eta_yz_x", "eta_z2_z", "ratio_x", "ratio_z", "delta_x", "delta_z", "c_z"]
     ds = jo.sweep(names, U=U, r=r, alpha=alpha, quiet=True)
     for name in ("eta_yz_x", "eta_z2_z", "ratio_x", "ratio_z", "c_z"):
