@@ -11,7 +11,8 @@ the parameter axes U, r, alpha (and z for depth quantities) and returns an
 * Each call is **sharded** over all local devices (``NamedSharding`` on the batch axis): 4 GPUs,
   or 4 forced CPU host devices, share every call. A call holds 256 points per device on CPU
   (every registry quantity, interface and depth alike, runs the closed-form solve of
-  :mod:`jaxorb.surface`: no LAPACK; 64-1024 measured within noise) and 4096 on accelerators.
+  :mod:`jaxorb.surface`: no LAPACK; ``benchmarks/bench_sweep_calls.py``: 16-point calls take
+  2-4x as long, 1024 is no faster) and 4096 on accelerators.
 * With ``jax.distributed`` initialised, process k of P evaluates blocks k, k + P, k + 2P, ... and
   writes them by region into the shared store (``out=``); without ``out`` the blocks are
   gathered so that every process returns the full dataset.
