@@ -101,7 +101,16 @@ def _axis(name: str, value) -> np.ndarray:
     if name == "z":
         arr = params.validate_depths(value)
         return arr if shape else arr.reshape(())
-    return params.check_param(name, value)
+    arr = np.asarray(value)
+    if arr.dtype == np.float64 and arr.size > _CHECK_PIECE:  # no full-size copy of a long axis
+        for k in range(0, arr.size, _CHECK_PIECE):
+            params.check_param(name, arr[k : k + _CHECK_PIECE])
+        return arr
+    return params.check_param(name, arr)
+
+
+#: Long axes are validated in pieces of this many values (bounded extra memory).
+_CHECK_PIECE = 1 << 20
 
 
 def _as_list(quantities) -> list:

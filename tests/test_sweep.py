@@ -152,6 +152,14 @@ def test_result_larger_than_memory_is_refused_before_allocating(monkeypatch, tmp
     assert not (tmp_path / "big.zarr").exists()
 
 
+def test_long_axis_is_validated_without_a_copy_up_to_its_last_value():
+    r = np.linspace(0, 1, 3_000_000)
+    assert sweep_mod._axis("r", r) is r  # 24 MB here; a 10^9-point axis must not be doubled
+    r[-1] = -2.0
+    with pytest.raises(ValueError, match="r must satisfy"):
+        sweep_mod._axis("r", r)
+
+
 def test_defaults_agree_with_the_command_line(tmp_path):
     """jo.sweep and `jaxorb sweep` fill in the same U, r, alpha when they are not given."""
     store = tmp_path / "d.zarr"
@@ -206,8 +214,11 @@ _DEVICES_SCRIPT = textwrap.dedent(
     kw = dict(U=0.5, r=np.linspace(0, 6, 9), alpha=np.linspace(0, 2, 7), nodes=4, quiet=True)
     ds = jo.sweep(["eta_yz_x", "delta_z"], **kw)  # default blocks for this device count
     same = jo.sweep(["eta_yz_x", "delta_z"], chunk_size=4 * n, **kw)  # 4 points per device and call
+    # a depth quantity with 256 points per device and call (no LAPACK: no batch cap needed)
+    deep = jo.sweep("current_Lx_x", U=0.5, r=np.linspace(0, 6, 40), alpha=np.linspace(0, 2, 30), z=1.0,
+                    nodes=4, quiet=True)
     np.savez(sys.argv[1], eta=ds["eta_yz_x"].values, delta=ds["delta_z"].values,
-             eta4=same["eta_yz_x"].values, delta4=same["delta_z"].values)
+             eta4=same["eta_yz_x"].values, delta4=same["delta_z"].values, deep=deep["current_Lx_x"].values)
     """
 )
 
@@ -226,6 +237,7 @@ def test_one_device_and_four_forced_cpu_devices_agree(tmp_path):
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
         res[n] = np.load(out)
+    np.testing.assert_allclose(res[1]["deep"], res[4]["deep"], rtol=1e-13, atol=1e-15)
     for key in ("eta", "delta"):
         # the same per-device batch: bit for bit
         np.testing.assert_array_equal(res[1][key + "4"], res[4][key + "4"])
