@@ -82,3 +82,16 @@ def test_out_nc_writes_netcdf_resumes_through_a_side_store_and_then_is_done(tmp_
         jo.sweep([counting()[0]], out=path, **(grid | dict(U=0.4)))
     with pytest.raises(ValueError, match="no complex type"):
         jo.sweep([cheap("cx", complex_=True)], out=tmp_path / "c.nc", **grid)
+
+
+def test_cli_sweep_out_nc_writes_netcdf(tmp_path):
+    from jaxorb import cli
+
+    path = tmp_path / "line.nc"
+    args = ["sweep", "--quantity", "eta_yz_x", "--r", "0:2:5", "--nodes", "4", "--out", str(path), "--quiet"]
+    assert cli.main(args) == 0
+    with xr.open_dataset(path) as back:
+        ref = jo.sweep("eta_yz_x", r=np.linspace(0, 2, 5), nodes=4, quiet=True)
+        np.testing.assert_array_equal(back["eta_yz_x"].values, ref["eta_yz_x"].values)
+        assert back["r"].attrs["units"] == "hbar^2/2m"
+    assert not (tmp_path / "line.nc.partial.zarr").exists()
