@@ -250,6 +250,7 @@ def test_second_writer_is_refused_naming_the_holder_and_a_dead_holder_is_taken_o
     assert storage.verify(path).complete and not lock.exists()
 
 
+@pytest.mark.slow
 def test_concurrent_writer_process_is_refused(tmp_path):
     path = tmp_path / "s.zarr"
     holder = subprocess.Popen(
