@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 from typing import NamedTuple
 
@@ -212,10 +213,12 @@ def _out_file(path: str, option: str = "--out") -> Path:
     return p
 
 
-def _check_params(U=0.0, r=0.0, alpha=0.0) -> None:
-    from .params import Params, validate_params
+def _check_params(**values) -> None:
+    """Each of U, r, alpha given within its range (the API's own check)."""
+    from .params import check_param
 
-    validate_params(Params(np.asarray(U), np.asarray(r), np.asarray(alpha)))
+    for name, value in values.items():
+        check_param(name, value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,7 +242,7 @@ def _optimize(args) -> int:
 
     import jax
 
-    from . import __version__, optimize, quantities
+    from . import __version__, optimize, plotting, quantities
     from .params import Params
 
     name = quantities.info(args.objective)
@@ -265,7 +268,7 @@ def _optimize(args) -> int:
         progress=not args.quiet,
     )
     grid = optimize.landscape(args.objective, U, bounds, shape, nodes=args.nodes)
-    files = optimize.plot_landscape(res, grid, out / "landscape")
+    files = plotting.plot_landscape(res, grid, out / "landscape")
     record = res.to_json() | {
         "jaxorb": __version__,
         "jax": jax.__version__,
@@ -425,13 +428,17 @@ def _sweep(args) -> int:
     return 0
 
 
-def _open_store(path: str, command: str):
-    """A jaxorb sweep store, checked; one-line errors for anything else."""
+def _open_store(path: str):
+    """A sweep written by jaxorb (zarr store or netCDF file), checked; one-line errors otherwise."""
     from . import storage
 
     store = Path(path)
     if not store.exists():
         raise UsageError(f"{path!r} does not exist; write one with `jaxorb sweep --out {path}`")
+    if store.is_file():
+        if store.suffix != ".nc":
+            raise UsageError(f"{path!r} is neither a sweep store (a folder) nor a netCDF file (.nc)")
+        return store, None
     if not (store / "zarr.json").is_file():
         raise UsageError(f"{path!r} is not a sweep store (no zarr.json); write one with `jaxorb sweep`")
     attrs = storage.read_root_attrs(store)
@@ -442,57 +449,41 @@ def _open_store(path: str, command: str):
     return store, attrs
 
 
-def _verify_report(store: Path):
-    from . import storage
-
-    verify = getattr(storage, "verify", None)
-    if verify is None:
-        raise UsageError("this jaxorb cannot verify stores (jaxorb.storage.verify is missing); update jaxorb")
-    try:
-        return verify(store)
-    except Exception as err:  # a malformed store can fail anywhere inside zarr
-        raise UsageError(f"{store} cannot be read as a sweep ({type(err).__name__}: {err})") from None
-
-
 def _plot(args) -> int:
     from . import plotting, storage
 
-    store, attrs = _open_store(args.store, "plot")
+    store, attrs = _open_store(args.store)
     out = _out_file(args.out or str(store.with_suffix(".png")))
-    if getattr(storage, "verify", None) is not None:
-        report = _verify_report(store)
-        if not report.ok:
-            raise UsageError(
-                f"{args.store} fails verification ({report.problems[0]}"
-                + (f"; {len(report.problems) - 1} more" if len(report.problems) > 1 else "")
-                + f"); see `jaxorb verify {args.store}`, re-run the sweep to repair it"
-            )
-    if not attrs.get(storage.COMPLETE_ATTR):
-        print(
-            f"note: {store} is incomplete (blocks still missing are blank); re-run the sweep to finish it",
-            file=sys.stderr,
-        )
-    try:
+    try:  # verifies a store first: damaged blocks are refused, missing ones are blank
         ds = storage.open_dataset(store)
+    except storage.StoreError:
+        raise
     except Exception as err:  # a malformed store can fail anywhere inside zarr / xarray
         raise UsageError(f"{args.store} cannot be read as a sweep ({type(err).__name__}: {err})") from None
+    if attrs is not None and not attrs.get(storage.COMPLETE_ATTR):
+        note = "blocks still missing are blank; re-run the sweep to finish it"
+        print(f"note: {store} is incomplete ({note})", file=sys.stderr)
     path = plotting.plot_sweep(ds, out, args.quantity or None)
     print(f"wrote {path}")
     return 0
 
 
 def _verify(args) -> int:
-    store, _ = _open_store(args.store, "verify")
-    report = _verify_report(store)
-    state = "complete" if report.complete else "incomplete"
-    print(f"{args.store}: {state}, {report.blocks_done} of {report.blocks_total} blocks done")
-    for problem in report.problems:
-        print(f"  problem: {problem}")
+    from . import storage
+
+    store, attrs = _open_store(args.store)
+    if attrs is None:
+        raise UsageError(f"{args.store} is a netCDF file: only zarr stores carry block checksums to verify")
+    try:
+        report = storage.verify(store)
+    except storage.StoreError:
+        raise
+    except Exception as err:  # a malformed store can fail anywhere inside zarr
+        raise UsageError(f"{args.store} cannot be read as a sweep ({type(err).__name__}: {err})") from None
+    print(report)
     if not report.ok:
-        raise UsageError(
-            f"{args.store}: {len(report.problems)} problem(s); re-run the sweep to recompute damaged blocks"
-        )
-    print(f"{args.store}: ok")
+        n = len(report.problems)
+        raise UsageError(f"{args.store} is damaged ({n} problem{'s' * (n != 1)}); re-run the same sweep to repair it")
     return 0
 
 
@@ -530,11 +521,16 @@ def _bench(args) -> int:
 
 
 def _add_optimize(sub) -> None:
+    from .params import domain_text
+
     opt = sub.add_parser(
         "optimize",
         help="maximise (or minimise) a quantity over (r, alpha_R) with optax",
-        description="Maximise a quantity over r and alpha_R within bounds, at fixed U, from several starts "
-        "(JSON record + landscape plot). Says when the optimum sits on a bound.",
+        description=textwrap.fill(
+            "Maximise a quantity over r and alpha_R within bounds, at fixed U, from several starts (JSON record "
+            "+ landscape plot). Says when the optimum sits on a bound.",
+            96,
+        ),
         epilog=GRAMMAR,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -543,9 +539,9 @@ def _add_optimize(sub) -> None:
         default="eta_Lyz_x",
         help="quantity name, e.g. eta_Lyz_x, eta_Lz2_z, delta_z (`jaxorb quantities`; default: %(default)s)",
     )
-    opt.add_argument("--r", default="0:20", help="bounds lo:hi of r in hbar^2/2m, r > -1 (default: %(default)s)")
-    opt.add_argument("--alpha", default="0:3", help="bounds lo:hi of alpha_R in hbar^2/2m (default: %(default)s)")
-    opt.add_argument("--U", default="0.5", help="the fixed potential step in E_F, U < 1 (default: %(default)s)")
+    opt.add_argument("--r", default="0:20", help=f"bounds lo:hi of r, {domain_text('r')} (default: %(default)s)")
+    opt.add_argument("--alpha", default="0:3", help=f"bounds lo:hi of {domain_text('alpha')} (default: %(default)s)")
+    opt.add_argument("--U", default="0.5", help=f"the fixed U, {domain_text('U')} (default: %(default)s)")
     opt.add_argument("--starts", type=_int_at_least(1), default=4, help="random starts (default: %(default)s)")
     opt.add_argument("--starts-at", default="", help="explicit starts 'r,alpha;r,alpha;...' instead of random ones")
     opt.add_argument("--steps", type=_int_at_least(1), default=300, help="optimiser steps (default: %(default)s)")
@@ -571,14 +567,19 @@ def _add_optimize(sub) -> None:
 
 
 def _add_sweep(sub) -> None:
+    from .params import domain_text
+
     sw = sub.add_parser(
         "sweep",
         help="evaluate quantities on a parameter grid, printed or into a resumable zarr store",
-        description="Evaluate quantities on the Cartesian product of the axes. With --out, write them block by "
-        "block to a zarr store (open it with xarray.open_zarr); re-running the same command after an "
-        f"interruption resumes, and on a complete store computes nothing. Without --out, print up to {PRINT_POINTS} "
-        "points. Multi-process: start one copy per process with --distributed (SLURM/Open MPI detected) or with "
-        "--coordinator host:port --num-processes P --process-id k.",
+        description=textwrap.fill(
+            "Evaluate quantities on the Cartesian product of the axes. With --out, write them block by block "
+            "to a zarr store (open it with xarray.open_zarr) or a netCDF file (.nc); re-running the same command "
+            "after an interruption resumes, and on a complete store computes nothing. Without --out, print up to "
+            f"{PRINT_POINTS} points. Multi-process: start one copy per process with --distributed (SLURM/Open MPI "
+            "detected) or with --coordinator host:port --num-processes P --process-id k.",
+            96,
+        ),
         epilog=GRAMMAR,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -588,11 +589,15 @@ def _add_sweep(sub) -> None:
         required=True,
         help="quantity name (repeatable), e.g. eta_Lyz_x, eta_Lz2_z, delta_z, c_z, current_Lx_z (`jaxorb quantities`)",
     )
-    sw.add_argument("--U", default="0.5", help="potential step in E_F, U < 1 (default: %(default)s)")
-    sw.add_argument("--r", default="0.5", help="crystal field in hbar^2/2m, r > -1 (default: %(default)s)")
-    sw.add_argument("--alpha", default="0", help="Rashba alpha_R in hbar^2/2m (default: %(default)s)")
+    sw.add_argument("--U", default="0.5", help=f"{domain_text('U')} (default: %(default)s)")
+    sw.add_argument("--r", default="0.5", help=f"{domain_text('r')} (default: %(default)s)")
+    sw.add_argument("--alpha", default="0", help=f"{domain_text('alpha')} (default: %(default)s)")
     sw.add_argument("--z", default=None, help="depth in 1/k_F for depth quantities, z >= 0 (default: 0)")
-    sw.add_argument("--out", default=None, help="output zarr store, e.g. map.zarr (default: print the result)")
+    sw.add_argument(
+        "--out",
+        default=None,
+        help="output: a zarr store (map.zarr) or netCDF file (map.nc) (default: print the result)",
+    )
     sw.add_argument("--overwrite", action="store_true", help="replace a store holding a different sweep")
     sw.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sw.add_argument(

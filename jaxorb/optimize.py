@@ -20,7 +20,7 @@ import numpy as np
 import optax
 
 from . import quantities
-from .params import Params, check_real, validate_count, validate_params
+from .params import Params, check_param, check_real, domain_text, validate_count, validate_params
 
 AXES = ("r", "alpha")
 DEFAULT_BOUNDS = {"r": (0.0, 20.0), "alpha": (0.0, 3.0)}
@@ -141,8 +141,8 @@ def check_bounds(bounds) -> dict:
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise ValueError(f"bounds[{name!r}] must be finite with lo < hi; got ({lo:g}, {hi:g})")
         out[name] = (lo, hi)
-    # the same range check as every other entry point (U is not bounded here)
-    validate_params(Params(0.0, np.array(out["r"]), np.array(out["alpha"])))
+    for name in AXES:  # the range check every entry point shares
+        check_param(name, np.array(out[name]))
     return out
 
 
@@ -172,7 +172,7 @@ def _fixed_U(p0) -> float:
     if p0 is None:
         return 0.5
     validate_params(p0)
-    U = check_real("U", p0.U, "U < 1")
+    U = check_real("U", p0.U, domain_text("U"))
     if U is None or np.ndim(U) != 0:
         raise ValueError("p0.U must be a single concrete value (U is fixed during the optimisation)")
     return float(U)
@@ -371,37 +371,3 @@ def landscape(
     rr, aa = np.meshgrid(r, a, indexing="ij")
     vals = jax.jit(jax.vmap(lambda x, y: f(U, x, y)))(jnp.asarray(rr.ravel()), jnp.asarray(aa.ravel()))
     return r, a, np.asarray(vals).reshape(rr.shape)
-
-
-def plot_landscape(result: OptimizeResult, grid: tuple, path) -> list[str]:
-    """Heatmap of the objective over (r, alpha) with every start's path and the optimum."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    r, a, vals = grid
-    fig, ax = plt.subplots(figsize=(7, 5))
-    mesh = ax.pcolormesh(r, a, vals.T, shading="auto", cmap="viridis")
-    fig.colorbar(mesh, ax=ax, label=result.objective)
-    for s in range(result.starts.shape[0]):
-        ax.plot(result.history["r"][:, s], result.history["alpha"][:, s], "w-", lw=1)
-        ax.plot(result.starts[s, 0], result.starts[s, 1], "wo", ms=4)
-    ax.plot(
-        result.params.r,
-        result.params.alpha,
-        "r*",
-        ms=14,
-        label=f"optimum {result.value:.6g} at r = {result.params.r:.4f}, alpha = {result.params.alpha:.4f}",
-    )
-    ax.set_xlabel(r"crystal field $r$ ($\hbar^2/2m$)")
-    ax.set_ylabel(r"Rashba $\alpha_R$ ($\hbar^2/2m$)")
-    ax.set_title(f"{result.objective} at U = {float(result.params.U)} E_F: landscape and optimisation paths")
-    ax.legend(loc="upper left", fontsize=8)
-    paths = []
-    for ext in ("png", "pdf"):
-        out = f"{path}.{ext}"
-        fig.savefig(out, dpi=150, bbox_inches="tight")
-        paths.append(out)
-    plt.close(fig)
-    return paths
