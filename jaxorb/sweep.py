@@ -53,7 +53,7 @@ import jaxlib
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from . import interrupts, quadrature, storage
+from . import interrupts, params, quadrature, storage
 from . import quantities as _quantities
 from .params import validate_count
 from .progress import Progress
@@ -82,13 +82,11 @@ NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf")
 
 
 def _axis(name: str, value) -> np.ndarray:
-    """A parameter as a float64 array: 0-d (fixed value) or 1-D (a grid axis), validated."""
-    allowed = {
-        "U": "U < 1 in E_F",
-        "r": "r > -1 in hbar^2/2m",
-        "alpha": "any finite alpha_R in hbar^2/2m",
-        "z": "z >= 0 in 1/k_F",
-    }[name]
+    """A parameter as a float64 array: 0-d (fixed value) or 1-D (a grid axis), validated.
+
+    The shape is checked here; the values by :mod:`jaxorb.params` (the one home of the ranges).
+    """
+    allowed = "z >= 0 in 1/k_F" if name == "z" else params._RANGES[name][0]
     try:
         arr = np.asarray(value)
     except Exception as err:  # pragma: no cover - exotic inputs
@@ -97,18 +95,14 @@ def _axis(name: str, value) -> np.ndarray:
         raise ValueError(f"{name} must be a number or a 1-D array of values ({allowed}); got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty ({allowed})")
-    if np.iscomplexobj(arr) or not np.issubdtype(arr.dtype, np.number) or arr.dtype == bool:
+    if arr.dtype == bool:
         raise ValueError(f"{name} must be real ({allowed}); got dtype {arr.dtype}")
-    arr = arr.astype(np.float64, copy=False)  # no copy of a long float64 axis
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite ({allowed}); got a non-finite value")
-    if name == "U" and np.any(arr >= 1):
-        raise ValueError(f"U must satisfy {allowed} (U >= 1 leaves no propagating states); got U = {float(arr.max())}")
-    if name == "r" and np.any(arr <= -1):
-        raise ValueError(f"r must satisfy {allowed}; got r = {float(arr.min())}")
-    if name == "z" and np.any(arr < 0):
-        raise ValueError(f"z must satisfy {allowed} (depth into the right layer); got z = {float(arr.min())}")
-    return arr
+    if name == "z":
+        params.validate_depths(arr)
+    else:
+        params.check_real(name, arr, allowed)
+        params.validate_params(params.Params(**{name: arr}))
+    return arr.astype(np.float64, copy=False)  # no copy of a long float64 axis
 
 
 def _as_list(quantities) -> list:
@@ -397,18 +391,29 @@ def _engine(req: _Request, devices, block) -> _Engine:
 
 
 def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (MemAvailable on Linux), None if unknown."""
+    """Bytes of memory available to a new allocation, None if unknown: MemAvailable on Linux,
+    lowered to what the cgroup (v2) limit leaves when a container sets one."""
+    avail = None
     try:
         with open("/proc/meminfo") as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError):
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+            pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+        if limit.isdigit():
+            left = max(int(limit) - used, 0)
+            avail = left if avail is None else min(avail, left)
     except (OSError, ValueError):
         pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
-        return None
+    return avail
 
 
 def _check_memory(req: _Request, eng: _Engine, where: str) -> None:
@@ -548,7 +553,12 @@ def _locked(out: str):
             lock.release()
 
 
-def _to_store(req: _Request, out: str, overwrite: bool, quiet, guard, reopen: bool = True) -> xr.Dataset | None:
+def _to_store(req: _Request, out: str, overwrite: bool, quiet, guard, after=None) -> xr.Dataset | None:
+    """Write the sweep into the zarr store ``out`` (create, or verify, repair and resume).
+
+    ``after``: called by process 0 once the store is complete, still under its lock; the
+    dataset is then not opened (None is returned).
+    """
     devices = tuple(jax.local_devices())
     requested = None if req.chunk_size is None else _default_block(req, devices)
     pi = jax.process_index()
@@ -580,7 +590,11 @@ def _to_store(req: _Request, out: str, overwrite: bool, quiet, guard, reopen: bo
                 with guard.critical():
                     storage.finalize(out)
             _barrier("jaxorb-sweep-finalized")
-    return storage.open_dataset(out, verify_store=False) if reopen else None
+        if after is not None:
+            if pi == 0:
+                after()
+            return None
+    return storage.open_dataset(out, verify_store=False)
 
 
 def _prepare_store(req: _Request, eng: _Engine, out: str, action: str, lock, guard) -> str:
@@ -634,6 +648,9 @@ def _to_netcdf(req: _Request, out: str, overwrite: bool, quiet, guard) -> xr.Dat
         except Exception:  # noqa: BLE001 - anything unreadable is not ours
             stored = None
         if stored is not None and json.loads(stored) == json.loads(fp_text):
+            if jax.process_index() == 0 and Path(side).is_dir():  # left by a kill after the rename
+                with storage.Lock(side):
+                    shutil.rmtree(side)
             return storage.open_dataset(path)
         if not overwrite:
             what = "a different sweep" if stored is not None else "a file not written by jaxorb.sweep"
@@ -644,16 +661,20 @@ def _to_netcdf(req: _Request, out: str, overwrite: bool, quiet, guard) -> xr.Dat
     if complex_:
         raise ValueError(f"netCDF has no complex type; {complex_} are complex: write a zarr store (out='map.zarr')")
     _check_memory(req, eng, "netcdf")
-    _to_store(req, side, overwrite, quiet, guard, reopen=False)
-    if jax.process_index() == 0:
-        with storage.Lock(side), guard.critical():
-            ds = storage.open_dataset(side, load=False, verify_store=False)
-            ds.attrs[storage.FINGERPRINT_ATTR] = fp_text
-            tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-            ds.to_netcdf(tmp)
-            ds.close()
+
+    def convert():
+        ds = storage.open_dataset(side, load=False, verify_store=False)
+        ds.attrs[storage.FINGERPRINT_ATTR] = fp_text
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):  # a conversion killed midway
+            stale.unlink(missing_ok=True)
+        tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+        ds.to_netcdf(tmp)
+        ds.close()
+        with guard.critical():
             os.replace(tmp, path)
             shutil.rmtree(side)
+
+    _to_store(req, side, overwrite, quiet, guard, after=convert)
     _barrier("jaxorb-sweep-netcdf")
     return storage.open_dataset(path)
 
