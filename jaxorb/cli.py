@@ -359,6 +359,43 @@ def _print_result(ds) -> None:
         print("  ".join(cell.rjust(w) for cell, w in zip(row, widths)))
 
 
+def _distributed_init(dist: dict) -> None:
+    import jax
+
+    try:
+        jax.distributed.initialize(**dist)
+    except (ValueError, RuntimeError) as err:
+        how = "" if dist else " found no cluster environment (SLURM, Open MPI, ...):"
+        raise UsageError(
+            f"--distributed{how} {str(err).strip().rstrip('.')}; start one copy per process under srun/mpirun, "
+            "or give --coordinator HOST:PORT --num-processes P --process-id K"
+        ) from None
+
+
+def _run_sweep(args, axes: dict):
+    """(dataset, whether a damaged store was repaired); the library's warnings as one line each."""
+    import warnings
+
+    from . import storage
+    from .sweep import sweep
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = sweep(
+            args.quantity,
+            **axes,
+            out=args.out,
+            overwrite=args.overwrite,
+            chunk_size=args.chunk_size,
+            quiet=True if args.quiet else None,
+            nodes=args.nodes,
+            transparency=args.transparency,
+        )
+    for w in caught:
+        print(f"warning: {' '.join(str(w.message).split())}", file=sys.stderr)
+    return ds, any(issubclass(w.category, storage.StoreRepairWarning) for w in caught)
+
+
 def _sweep(args) -> int:
     import time
 
@@ -377,32 +414,12 @@ def _sweep(args) -> int:
     if args.out:
         _out_dir(str(Path(args.out).parent) if str(Path(args.out).parent) else ".", "--out folder")
     if dist is not None:
-        import jax
-
-        try:
-            jax.distributed.initialize(**dist)
-        except (ValueError, RuntimeError) as err:
-            how = "" if dist else " found no cluster environment (SLURM, Open MPI, ...):"
-            raise UsageError(
-                f"--distributed{how} {str(err).strip().rstrip('.')}; start one copy per process under srun/mpirun, or give "
-                "--coordinator HOST:PORT --num-processes P --process-id K"
-            ) from None
+        _distributed_init(dist)
     import jax
-
-    from .sweep import sweep
 
     t0 = time.perf_counter()
     try:
-        ds = sweep(
-            args.quantity,
-            **axes,
-            out=args.out,
-            overwrite=args.overwrite,
-            chunk_size=args.chunk_size,
-            quiet=True if args.quiet else None,
-            nodes=args.nodes,
-            transparency=args.transparency,
-        )
+        ds, repaired = _run_sweep(args, axes)
     except KeyboardInterrupt:
         where = f"the finished blocks are saved in {args.out}: run the same command again to resume"
         print(f"\njaxorb sweep: interrupted; {where if args.out else 'nothing was saved'}", file=sys.stderr)
@@ -412,19 +429,15 @@ def _sweep(args) -> int:
         return 0
     if args.out is None:
         _print_result(ds)
-        return 0
-    if args.quiet:
-        return 0
-    shape = ", ".join(f"{d}: {n}" for d, n in ds.sizes.items())
-    npts = math.prod(ds.sizes.values())
-    after = storage.read_root_attrs(Path(args.out)) or {}
-    fp = storage.FINGERPRINT_ATTR
-    if before and before.get(storage.COMPLETE_ATTR) and before.get(fp) == after.get(fp):
-        print(
-            f"nothing computed: {args.out} already holds this sweep, complete ({', '.join(ds.data_vars)} on ({shape}))"
-        )
-    else:
-        print(f"wrote {args.out}: {', '.join(ds.data_vars)} on ({shape}) = {npts} points in {wall:.1f} s")
+    elif not args.quiet:
+        fp, after = storage.FINGERPRINT_ATTR, storage.read_root_attrs(Path(args.out)) or {}
+        unchanged = bool(before) and before.get(storage.COMPLETE_ATTR) and before.get(fp) == after.get(fp)
+        shape = ", ".join(f"{d}: {n}" for d, n in ds.sizes.items())
+        what = f"{', '.join(ds.data_vars)} on ({shape})"
+        if unchanged and not repaired:
+            print(f"nothing computed: {args.out} already holds this sweep, complete ({what})")
+        else:
+            print(f"wrote {args.out}: {what} = {math.prod(ds.sizes.values())} points in {wall:.1f} s")
     return 0
 
 

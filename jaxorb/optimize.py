@@ -163,7 +163,8 @@ def random_starts(bounds: dict, starts: int, seed: int) -> np.ndarray:
     """(starts, 2) points (r, alpha) drawn uniformly within ``bounds`` from ``seed``."""
     n = validate_count("starts", starts, 1)
     key = jax.random.PRNGKey(check_seed(seed))
-    (rlo, rhi), (alo, ahi) = check_bounds(bounds)["r"], check_bounds(bounds)["alpha"]
+    bounds = check_bounds(bounds)
+    (rlo, rhi), (alo, ahi) = bounds["r"], bounds["alpha"]
     return np.asarray(jax.random.uniform(key, (n, 2), minval=jnp.array([rlo, alo]), maxval=jnp.array([rhi, ahi])))
 
 
