@@ -108,6 +108,7 @@ def test_sweep_prints_small_results_computes_nothing_twice_and_verifies(tmp_path
         assert message.startswith(f"jaxorb {argv[0]}: ") and "damaged" in message and "\n" not in message
     assert not (tmp_path / "m.png").exists()
     # the same sweep again repairs it, and does not claim that nothing was computed
+    capsys.readouterr()
     assert cli.main(["sweep", *grid, "--out", store]) == 0
     captured = capsys.readouterr()
     assert captured.out.startswith(f"wrote {store}") and "recomputing" in captured.err
