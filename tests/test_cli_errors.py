@@ -19,7 +19,7 @@ CASES = {
     # optimize
     "optimize-bounds-as-list": (OPT + ["--r", "5,1"], "lo:hi"),
     "optimize-bounds-reversed": (OPT + ["--r", "5:1"], "lo < hi"),
-    "optimize-bounds-below-range": (OPT + ["--r", "-2:1"], "-1 < r"),
+    "optimize-bounds-below-range": (OPT + ["--r", "-2:1"], "r must satisfy"),
     "optimize-bound-single-number": (OPT + ["--alpha", "1"], "lo:hi"),
     "optimize-U-too-large": (OPT + ["--U", "1.5"], "U must satisfy"),
     "optimize-U-interval": (OPT + ["--U", "0:1"], "one number"),
