@@ -1,11 +1,12 @@
 """Gradient-based design of the interface: maximise a differentiable scalar over (r, alpha_R).
 
-The objective is any named quantity (:mod:`jaxorb.quantities`, default ``eta_yz_x``) or any
+The objective is any named quantity (:mod:`jaxorb.quantities`, default ``eta_Lyz_x``) or any
 callable ``f(Params) -> scalar`` built from jaxorb's differentiable functions. U is fixed. The
 bounds are imposed by a smooth reparametrisation, not clipping: x = lo + (hi - lo) sin^2(u),
 so every u is feasible, the bounds themselves are reachable (u = 0 or pi/2) and the map is
-smooth. Several starts run together (vmapped); the best final point is returned. Everything
-is deterministic for a given seed.
+smooth. Several starts run together (vmapped); the best final point is returned, and
+:attr:`OptimizeResult.on_bound` says whether it sits on a bound. Everything is deterministic
+for a given seed; every argument is checked before anything is compiled.
 """
 
 import math
@@ -361,7 +362,18 @@ def landscape(
     shape: tuple[int, int] = (41, 31),
     nodes: int | None = None,
 ):
-    """Objective on a regular (r, alpha) grid: (r (nr,), alpha (na,), values (nr, na))."""
+    """Objective on a regular (r, alpha) grid, ends included.
+
+    Args:
+        objective: a quantity name or a callable ``f(Params) -> scalar`` (as :func:`maximize`).
+        U: the fixed potential step, in E_F.
+        bounds: {"r": (lo, hi), "alpha": (lo, hi)} in hbar^2/2m (missing axes: the defaults).
+        shape: (nr, na) grid points, each >= 2.
+        nodes: kappa rule (None: the graded rule).
+
+    Returns:
+        (r (nr,), alpha (na,), values (nr, na)).
+    """
     bounds = check_bounds(bounds)
     validate_params(Params(U, 0.0, 0.0))
     shape = tuple(validate_count("shape", n, 2) for n in shape)
