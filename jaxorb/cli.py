@@ -552,8 +552,10 @@ def _add_optimize(sub) -> None:
         default="eta_Lyz_x",
         help="quantity name, e.g. eta_Lyz_x, eta_Lz2_z, delta_z (`jaxorb quantities`; default: %(default)s)",
     )
-    opt.add_argument("--r", default="0:20", help=f"bounds lo:hi of r, {domain_text('r')} (default: %(default)s)")
-    opt.add_argument("--alpha", default="0:3", help=f"bounds lo:hi of {domain_text('alpha')} (default: %(default)s)")
+    opt.add_argument("--r", default="0:20", help=f"bounds lo:hi of r, within {domain_text('r')} (default: %(default)s)")
+    opt.add_argument(
+        "--alpha", default="0:3", help=f"bounds lo:hi of alpha, within {domain_text('alpha')} (default: %(default)s)"
+    )
     opt.add_argument("--U", default="0.5", help=f"the fixed U, {domain_text('U')} (default: %(default)s)")
     opt.add_argument("--starts", type=_int_at_least(1), default=4, help="random starts (default: %(default)s)")
     opt.add_argument("--starts-at", default="", help="explicit starts 'r,alpha;r,alpha;...' instead of random ones")

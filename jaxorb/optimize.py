@@ -325,7 +325,8 @@ def maximize(
         raise ValueError(f"optimizer must be an optax.GradientTransformation; got {type(optimizer).__name__}")
     f, label = _objective_fn(objective, nodes)
     U = _fixed_U(p0)
-    _check_scalar(f, U, label)
+    if not isinstance(objective, str):  # a named quantity is a real scalar by construction
+        _check_scalar(f, U, label)
     x0 = _initial_points(p0, bounds, starts, seed)
     opt = optimizer if optimizer is not None else _default_optimizer(steps)
     xs, vals, grads = _descend(f, U, x0, bounds, opt, steps, sign, _reporter(progress, steps, label, sign, t0))
