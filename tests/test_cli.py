@@ -113,3 +113,32 @@ def test_sweep_prints_small_results_computes_nothing_twice_and_verifies(tmp_path
     captured = capsys.readouterr()
     assert captured.out.startswith(f"wrote {store}") and "recomputing" in captured.err
     assert cli.main(["verify", store]) == 0
+
+
+def readme_commands() -> list[list[str]]:
+    """Every `jaxorb ...` command line in the README's shell blocks (continuations joined)."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    out = []
+    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(line.split("#")[0])
+            if "jaxorb" in words and "..." not in words:
+                out.append(words[words.index("jaxorb") + 1 :])
+    return out
+
+
+def test_readme_commands_follow_the_grammar():
+    """The README's commands parse, and their values are forms their subcommand takes."""
+    commands = readme_commands()
+    assert any(c[0] == "sweep" for c in commands) and any(c[0] == "optimize" for c in commands)
+    for argv in commands:
+        args = cli.build_parser().parse_args(argv)
+        if args.command == "sweep":
+            for name in ("U", "r", "alpha"):
+                cli._sweep_axis(getattr(args, name), f"--{name}")
+        elif args.command == "optimize":
+            cli._bounds(args.r, "--r"), cli._bounds(args.alpha, "--alpha"), cli._fixed(args.U, "--U")
