@@ -221,7 +221,7 @@ def claims(scan: Scan):
     i_min = int(np.argmin(yz0))
     add(
         "Fig. 2d (yellow curve, recalled with Fig. 3c): <L_yz^x>(z = 0) is monotonic in r",
-        f"not monotonic, changes sign: 0 at r = 0, minimum {fmt(yz0[i_min], 3)} at r = {fmt(scan.r_fine[i_min], 3)}, "
+        f"not monotonic, changes sign: 0 at r = 0, minimum {fmt(yz0[i_min], 3)} at r = {fmt(scan.r_fine[i_min], 2)}, "
         f"zero at r = {fmt(crossing(scan.r_fine[1:], yz0[1:]), 2)}, {fmt(yz0[-1], 4)} at r = 10",
         mark(dec(yz0[1:]) or bool(np.all(np.diff(yz0) > 0))),
     )
@@ -229,7 +229,7 @@ def claims(scan: Scan):
     add(
         "Fig. 2e: the long-range torsional quadrupole <L_yz^x>(inf) increases with r",
         f"r = {fmt_list(rs, 1)}: {fmt_list(tq_pick, 4)}; maximum {fmt(scan.inf['Lyz'].max(), 4)} at r = "
-        f"{fmt(scan.r_fine[int(np.argmax(scan.inf['Lyz']))], 3)}, then falls",
+        f"{fmt(scan.r_fine[int(np.argmax(scan.inf['Lyz']))], 2)}, then falls",
         mark(bool(np.all(np.diff(scan.inf["Lyz"]) > 0))),
     )
     pol = {
