@@ -1,0 +1,175 @@
+"""Public functions of the spinful model: depth profiles and orbital-to-spin conversion.
+
+Pure functions of (U, r, alpha, lam) with static node counts: inputs are validated on the host,
+then a jitted core runs (docs/theory.md §12).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..params import validate_count, validate_depths
+from . import expansion as ex
+from . import quadrature
+from .inputs import incident_density, injected_dipole, validate_params
+from .operators import NAMES, check_names
+
+_DIPOLE_NAMES = ("Lx", "Ly", "Lz")
+#: Extra nodes per segment per unit of depth: the integrand oscillates in kappa like
+#: exp(i (q_B - q_B') z), so the nodes needed grow linearly with z.
+NODES_PER_DEPTH = 0.25
+
+
+def nodes_for_depth(z_max: float, base: int = quadrature.DEFAULT_NODES) -> int:
+    """Kappa nodes per segment for depths up to ``z_max`` (1/k_F): base + ceil(z_max / 4)."""
+    return int(base + np.ceil(NODES_PER_DEPTH * max(float(z_max), 0.0)))
+
+
+class SpinProfile(NamedTuple):
+    """Fermi-averaged depth profile of the spinful model (a pytree).
+
+    Dict keys are observable names (default all eleven: Lx Ly Lz Lxy Lyz Lzx Lx2-y2 Lz2 Sx Sy Sz).
+
+    Attributes:
+        z: (nz,) depths in 1/k_F.
+        density: name -> (nz,) <O>(z) in hbar.
+        current: name -> (nz,) J_O(z) in hbar * hbar k_F / m (docs/theory.md §1, §5).
+        torque: name -> (nz,) dJ_O/dz, the full torque density (docs/theory.md §7).
+        torque_soc: name -> (nz,) its spin-orbit part Re psi^H i[lam L.sigma, O] psi / 2; the
+            crystal-field part is ``torque - torque_soc`` (docs/theory.md §12).
+        current_left: name -> () left-layer current at z = 0- (incident + reflected).
+        current_inf: name -> () z -> infinity value of the current (non-oscillating part).
+        density_inf: name -> () z -> infinity value of the density.
+        nodes: kappa nodes per segment used.
+    """
+
+    z: jnp.ndarray
+    density: dict
+    current: dict
+    torque: dict
+    torque_soc: dict
+    current_left: dict
+    current_inf: dict
+    density_inf: dict
+    nodes: int
+
+
+@functools.partial(jax.jit, static_argnames=("names", "n"))
+def profile_arrays(U, r, alpha, lam, rho_in, z, names: tuple[str, ...] = NAMES, n: int = quadrature.DEFAULT_NODES):
+    """Jitted core of :func:`spin_profile`.
+
+    Args:
+        U, r, alpha, lam: scalars. rho_in: (..., 6, 6) incident density matrices. z: (nz,).
+
+    Returns:
+        dict: density, current, torque, torque_soc (..., n_ops, nz); current_left, current_inf,
+        density_inf (..., n_ops).
+    """
+    e = ex.expansion(U, r, alpha, lam, rho_in, names, n)
+    return {
+        "density": ex.evaluate(e.density, e.exponent, z),
+        "current": ex.evaluate(e.current, e.exponent, z),
+        "torque": ex.derivative(e.current, e.exponent, z),
+        "torque_soc": ex.evaluate(e.torque_soc, e.exponent, z),
+        "current_left": e.current_left,
+        "current_inf": ex.at_infinity(e.current, e.exponent),
+        "density_inf": ex.at_infinity(e.density, e.exponent),
+    }
+
+
+def spin_profile(U, r, alpha, lam, z, incident="x", *, observables=None, nodes: int | None = None) -> SpinProfile:
+    """Fermi-disk averaged densities, currents and torques of the spinful model at depths ``z``.
+
+    docs/theory.md §12: per kappa one 6x6 Schur solve at phi = 0 for all six basis incident states,
+    the phi average exact by angular harmonics of J_z, depths as sums of exponentials.
+
+    Args:
+        U, r, alpha, lam: scalars (U < 1, r > -1, finite alpha and lam, lam != 1 - U).
+        z: depths in 1/k_F, scalar or 1-D, z >= 0.
+        incident: see :func:`jaxorb.spin.inputs.incident_density`.
+        observables: names to compute (default all eleven).
+        nodes: Gauss-Legendre nodes per kappa segment (default grows with max(z)).
+
+    Returns:
+        :class:`SpinProfile`.
+
+    Raises:
+        ValueError: invalid parameters, depths, injection, names or node count.
+    """
+    validate_params(U, r, alpha, lam)
+    zc = validate_depths(z)
+    rho = incident_density(incident)
+    names = check_names(observables)
+    if nodes is None:
+        if zc is None:
+            raise ValueError("nodes must be given when z is traced (it sets a static size)")
+        nodes = nodes_for_depth(float(zc.max()))
+    nodes = validate_count("nodes", nodes, 2)
+    z_arr = zc if zc is not None else jnp.atleast_1d(z)
+    out = profile_arrays(U, r, alpha, lam, jnp.asarray(rho), z_arr, names=names, n=nodes)
+    named = {key: dict(zip(names, val)) for key, val in out.items()}
+    return SpinProfile(z=z_arr, nodes=nodes, **named)
+
+
+@functools.partial(jax.jit, static_argnames=("target", "n", "at_inf"))
+def conversion_core(U, r, alpha, lam, rho_in, ndip, depth, target: str, n: int, at_inf: bool):
+    """J_target(depth or inf) / (n . J_L)(0-) for one incident density matrix (pure, jittable).
+
+    Args:
+        U, r, alpha, lam: scalars. rho_in: (6, 6). ndip: (3,) unit dipole direction.
+        depth: scalar depth (ignored when ``at_inf``). target: observable name (static).
+    """
+    names = (target,) + _DIPOLE_NAMES
+    e = ex.expansion(U, r, alpha, lam, rho_in, names, n)
+    left = jnp.dot(e.current_left[1:], ndip)
+    coef = e.current[0]
+    if at_inf:
+        top = ex.at_infinity(coef, e.exponent)
+    else:
+        top = ex.evaluate(coef, e.exponent, jnp.reshape(depth, (1,)))[0]
+    return top / left
+
+
+def conversion(U, r, alpha, lam, incident="z", to: str = "Sz", at="inf", *, dipole=None, nodes: int | None = None):
+    """Orbital-to-spin (or any) conversion J_to(at) / J_Lj(0-) (docs/theory.md §12).
+
+    The denominator is the left-layer current at z = 0- of the injected dipole n.L (``"x"``,
+    ``"y"``, ``"z"`` name it; else ``dipole`` or <L> of the injection); the numerator the current
+    of ``to`` in the right layer at depth ``at`` (``"inf"`` for the non-oscillating far field).
+
+    Args:
+        U, r, alpha, lam: scalars.
+        incident: any injection accepted by :func:`jaxorb.spin.inputs.incident_density`.
+        to: observable name, default ``"Sz"``.
+        at: ``"inf"`` or a depth z >= 0 in 1/k_F.
+        dipole: optional override of the injected dipole direction.
+        nodes: kappa nodes per segment (default grows with the depth).
+
+    Returns:
+        scalar array.
+
+    Raises:
+        ValueError: invalid parameters, injection, name, depth or node count.
+    """
+    validate_params(U, r, alpha, lam)
+    rho = incident_density(incident)
+    ndip = injected_dipole(incident, dipole)
+    (target,) = check_names((to,))
+    if isinstance(at, str):
+        if at != "inf":
+            raise ValueError(f"at must be 'inf' or a depth z >= 0 in 1/k_F; got {at!r}")
+        at_inf, depth, zmax = True, 0.0, 0.0
+    else:
+        zc = validate_depths(at)
+        if zc is None or zc.shape != (1,):
+            raise ValueError(f"at must be 'inf' or one concrete depth z >= 0 in 1/k_F; got {at!r}")
+        at_inf, depth, zmax = False, float(zc[0]), float(zc[0])
+    if nodes is None:
+        nodes = nodes_for_depth(zmax)
+    nodes = validate_count("nodes", nodes, 2)
+    return conversion_core(U, r, alpha, lam, jnp.asarray(rho), jnp.asarray(ndip), depth, target, nodes, at_inf)
