@@ -87,7 +87,7 @@ def torque_rows():
     for (inc, r), w_paper in paper.items():
         p = jo.Params(U, r, 0.0)
         c = float(jo.mean_torque(p, inc))
-        cd = float(jo.mean_torque(p, inc, thickness=D_KF))
+        cd = float(jo.mean_torque(p, inc, thickness_kF=D_KF))
         w = float(jo.angular_acceleration(c))
         _TORQUE[inc].append((w_paper, w))
         wd = float(jo.angular_acceleration(cd))
@@ -337,7 +337,7 @@ def claims(scan: Scan):
         }
         tails.append(f"r = {r:g}: {t['x']:.1e} (\\|L_x>) vs {t['z']:.1e} (\\|L_z>)")
         c_inf = float(jo.mean_torque(pr, "x"))
-        rel.append(abs(float(jo.mean_torque(pr, "x", thickness=D_KF)) / c_inf - 1))
+        rel.append(abs(float(jo.mean_torque(pr, "x", thickness_kF=D_KF)) / c_inf - 1))
     add(
         "Fig. 4b: tau_x(z) of \\|L_x> for r = 0.5, 1.5, 10 (the text gives only the omega_dot of the table above)",
         "tau_x oscillates and damps far more slowly than tau_z: max\\|tau\\| over 100 <= z <= 400 is "
@@ -443,7 +443,7 @@ def main() -> None:
         + f"{fmt(jo.mean_torque(jo.Params(U, 1e-6, 0.0), 'x'))} for \\|L_x>)",
         "  although c = 0 at r = 0: the precession length diverges, so the limits do not commute",
         "  (docs/theory.md §7). The finite-thickness c(D) does vanish "
-        + f"(c(D = 10/k_F) = {float(jo.mean_torque(jo.Params(U, 1e-3, 0.0), 'z', thickness=10.0)):.1e} at r = 1e-3); both are reported.",
+        + f"(c(D = 10/k_F) = {float(jo.mean_torque(jo.Params(U, 1e-3, 0.0), 'z', thickness_kF=10.0)):.1e} at r = 1e-3); both are reported.",
     ]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines) + "\n")

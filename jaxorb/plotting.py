@@ -77,7 +77,7 @@ def _derived_label(name: str) -> str | None:
         kind, op, j = m.groups()
         tex = _OP_TEX[op]
         if kind == "density":
-            return rf"$\langle {tex}^{{{j}}} \rangle$"
+            return rf"$\langle {tex}\rangle^{{{j}}}$"
         sym = "J" if kind == "current" else r"\tau"
         return rf"${sym}_{{{tex}}}^{{{j}}}$"
     return None

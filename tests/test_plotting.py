@@ -37,7 +37,7 @@ def test_label_falls_back_to_the_datasets_attrs():
 def test_notation_of_parameters_and_derived_labels():
     assert plotting.param_label("alpha") == r"Rashba $\alpha_R$ ($\hbar^2/2m$)"
     assert plotting.param_label("r") == r"crystal field $r$ ($\hbar^2/2m$)"
-    assert plotting._derived_label("density_Lyz_x") == r"$\langle L_{yz}^{x} \rangle$"
+    assert plotting._derived_label("density_Lyz_x") == r"$\langle L_{yz}\rangle^{x}$"
     assert plotting._derived_label("eta_x2-y2_x") == r"$\eta_{x^2-y^2}^{x}$"
     assert plotting._derived_label("delta_z") == r"$\delta_z$"
 
