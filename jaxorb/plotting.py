@@ -178,7 +178,7 @@ def plot_fig1(d: dict, out: Path) -> list[str]:
             ax.axhline(0, color="0.7", lw=0.5)
             kind = "dipoles" if row == 0 else "quadrupoles"
             ax.set_title(f"({'abcd'[2 * row + col]}) {ket(inc)} injected: {kind}")
-            ax.set_ylabel(with_unit(r"density $\langle O^j \rangle$", "hbar"))
+            ax.set_ylabel(with_unit(r"density $\langle O\rangle^j$", "hbar"))
             ax.legend(fontsize=8, ncol=2)
     for ax in axes[1]:
         ax.set_xlabel(param_label("z"))
@@ -249,7 +249,7 @@ def plot_fig2(d: dict, out: Path) -> list[str]:
     )
     for ax in axes[1, :2]:
         ax.set_xlabel(param_label("r"))
-        ax.set_ylabel(with_unit(r"density $\langle O^j \rangle$", "hbar"))
+        ax.set_ylabel(with_unit(r"density $\langle O\rangle^j$", "hbar"))
         ax.axhline(0, color="0.7", lw=0.5)
         ax.legend(fontsize=8, loc="upper right" if ax is axes[1, 0] else "upper center")
     ax = axes[1, 2]
