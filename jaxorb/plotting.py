@@ -505,7 +505,10 @@ def plot_sweep(ds, path: str | Path | None = None, quantities=None, *, select: d
                 ax.set_xlabel(param_label(x, ds[x].attrs.get("units", "")))
                 ax.set_ylabel(qlabel)
                 ax.grid(alpha=0.3)
-            ax.set_title(quantity_label(name, da.attrs) + (f" at {where}" if where else ""), fontsize=10)
+            title = quantity_label(name, da.attrs) + (f" at {where}" if where else "")
+            if name.startswith("delta_") and "transparency" in ds.attrs:
+                title += f", transparency {float(ds.attrs['transparency']):g}"
+            ax.set_title(title, fontsize=10)
     if notes:
         fig.suptitle("; ".join(notes), fontsize=9)
     fig.tight_layout()

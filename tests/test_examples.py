@@ -1,6 +1,7 @@
 """Examples run end to end (so the generated documents cannot rot), write only where told, and
 the paper comparison is reproducible byte for byte."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,12 +12,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_example(name, *args, cwd):
+    # this checkout's jaxorb, installed or not, whatever the working directory
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     res = subprocess.run(
         [sys.executable, str(ROOT / "examples" / name), *map(str, args)],
         capture_output=True,
         text=True,
         timeout=900,
         cwd=cwd,
+        env=env,
     )
     assert res.returncode == 0, res.stderr
     return res
