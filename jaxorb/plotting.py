@@ -480,6 +480,14 @@ def plot_sweep(ds, path: str | Path | None = None, quantities=None, *, select: d
     fixed = {name: float(coord) for name, coord in ds.coords.items() if coord.ndim == 0}
     note = ", ".join(_coord_text(ds, k, v) for k, v in fixed.items())
 
+    limits = {}  # one colour scale per quantity across facets, so rows compare at a glance
+    if facet_dim is not None:
+        for name in names:
+            v = np.asarray(ds[name].sel({facet_dim: facet_values}).values)
+            v = np.abs(v) if np.iscomplexobj(v) else v.astype(float)
+            finite = v[np.isfinite(v)]
+            if finite.size:
+                limits[name] = (float(finite.min()), float(finite.max()))
     nrows, ncols = len(facet_values), len(names)
     fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 4.6 * nrows), squeeze=False)
     for row, fv in enumerate(facet_values):
@@ -495,7 +503,10 @@ def plot_sweep(ds, path: str | Path | None = None, quantities=None, *, select: d
             qlabel = with_unit(qlabel, da.attrs.get("units", ""))
             if len(dims) == 2:
                 x, y = dims
-                mesh = ax.pcolormesh(sub[x].values, sub[y].values, values.T, shading="auto", cmap="viridis")
+                vmin, vmax = limits.get(name, (None, None))
+                mesh = ax.pcolormesh(
+                    sub[x].values, sub[y].values, values.T, shading="auto", cmap="viridis", vmin=vmin, vmax=vmax
+                )
                 fig.colorbar(mesh, ax=ax, label=qlabel)
                 ax.set_xlabel(param_label(x, ds[x].attrs.get("units", "")))
                 ax.set_ylabel(param_label(y, ds[y].attrs.get("units", "")))

@@ -208,6 +208,8 @@ def test_plot_sweep_3d_facets_over_the_leading_axis_and_says_so():
     # each facet shows its own slice, not the first one
     meshes = [ax.collections[0].get_array() for ax in panels]
     assert not np.allclose(meshes[0], meshes[1])
+    # one colour scale for all rows
+    assert len({ax.collections[0].get_clim() for ax in panels}) == 1
     assert len(lines) == 1 and "one row per U" in lines[0] and "r x alpha" in lines[0]
     plt.close(fig)
 
