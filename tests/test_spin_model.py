@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -312,3 +313,32 @@ def test_bad_conversion_arguments_are_refused():
         spin.conversion(0.5, 0.5, 0.0, 0.1, at="far")
     with pytest.raises(ValueError, match="z must satisfy"):
         spin.conversion(0.5, 0.5, 0.0, 0.1, at=-1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradients
+
+
+def _conversion(U, r, alpha, lam):
+    return api.conversion_core(
+        U, r, alpha, lam, jnp.asarray(spin.incident_density("z")), jnp.array([0.0, 0.0, 1.0]), 0.0, "Sz", 8, True
+    )
+
+
+_GRAD = jax.jit(jax.grad(_conversion, argnums=(0, 1, 2, 3)))
+
+
+@pytest.mark.slow
+def test_conversion_gradients_match_central_differences_and_stay_finite():
+    h = 1e-5
+    for point in [(0.5, 0.5, 0.3, 0.1), (0.3, 2.0, -0.7, -0.3), (0.5, 1e-3, 0.3, 0.2), (0.5, 0.5, 0.3, 1e-3)]:
+        grad = np.asarray(_GRAD(*point))
+        for i in range(4):
+            up, dn = list(point), list(point)
+            up[i] += h
+            dn[i] -= h
+            fd = (float(_conversion(*up)) - float(_conversion(*dn))) / (2 * h)
+            assert abs(grad[i] - fd) < 1e-6 * max(1.0, abs(fd)), (point, i, grad[i], fd)
+    # exactly degenerate points (r = 0 or lam = 0: a 1/2 band meets the 3/2 band) stay finite
+    for point in [(0.5, 0.5, 0.3, 0.0), (0.5, 0.0, 0.3, 0.2), (0.5, 0.0, 0.3, 0.0)]:
+        assert np.all(np.isfinite(np.asarray(_GRAD(*point))))
