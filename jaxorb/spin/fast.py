@@ -104,35 +104,63 @@ def _mul(a, b):
     return None if a is None or b is None else a * b
 
 
-def _half_block_modes(U, r, lam, kappa):
-    """Mode combinations in the mirror basis, per block: w[block][i][band] (K,) arrays."""
+def _poly_tables():
+    """P[blk][i][j] = coefficients (p = 0..3) of entry (i, j) of the rotation in block blk."""
+    return [[[[_ROT[p][blk][i, j] for p in range(4)] for j in range(3)] for i in range(3)] for blk in range(2)]
+
+
+_POLY = _poly_tables()
+
+
+def _poly(coefs, powers):
+    return _lin([(c, x) for c, x in zip(coefs, powers)])
+
+
+def block_solution(U, r, alpha, lam, kappa):
+    """Per block of the mirror basis: mode combinations w, amplitudes t, band wavevectors q.
+
+    Args:
+        U, r, alpha, lam: scalars. kappa: (K,) nodes.
+
+    Returns:
+        (w, tcol, q, q_n): w[block][i] and tcol[block][j] are (K, 3) arrays over the three bands
+        (row i of the mode combinations; amplitudes of each band's combination for incident
+        mirror-basis state j); q (K, 3); q_n (K,). In the mirror basis the solution for incident
+        state j of a block is psi_i(z) = sum_band w[block][i] exp(i q z) tcol[block][j].
+    """
     x = bands.band_squares(U, r, lam)
     k = bands.branch_sqrt(x)
-    kap = kappa
-    q = [bands.branch_sqrt(x[..., b] - kap * kap) for b in range(3)]
-    beta = [kap / (k[..., b] + q[b]) for b in range(3)]
-    c1, c0 = bands._half_states(U, r, lam, x[..., 1:])
-    zstate = [(1.0, 0.0, 0.0), (0.0, c1[..., 0], c0[..., 0]), (0.0, c1[..., 1], c0[..., 1])]
-    w = []
+    kap = kappa[:, None]
+    q = bands.branch_sqrt(x - kap * kap)
+    beta = kap / (k + q)
+    powers = [1.0, beta, beta * beta, beta * beta * beta]
+    c1, c0 = bands._half_states(U, r, lam, x[1:])
+    zero = jnp.zeros((1,), dtype=c1.dtype)
+    zstate = [jnp.array([1.0, 0.0, 0.0]), jnp.concatenate([zero, c1]), jnp.concatenate([zero, c0])]
+    q_n = bands._safe_sqrt((1.0 - kappa) * (1.0 + kappa))
+    iqn = (1j * q_n)[:, None]
+    iq = 1j * q
+    w, tcol = [], []
     for blk in range(2):
-        cols = []
-        for band in range(3):
-            powers = [1.0, beta[band], beta[band] ** 2, beta[band] ** 3]
-            col = []
-            for i in range(3):
-                acc = None
-                for p in range(4):
-                    d = _ROT[p][blk]
-                    for j in range(3):
-                        v = zstate[band][j]
-                        if not _nz(d[i, j]) or (isinstance(v, float) and v == 0.0):
-                            continue
-                        term = _cval(d[i, j]) * (powers[p] * v if p else v)
-                        acc = _add(acc, term)
-                col.append(acc if acc is not None else jnp.zeros_like(beta[band]))
-            cols.append(col)
-        w.append([[cols[b][i] for b in range(3)] for i in range(3)])
-    return w, q
+        wb = [_lin([(1.0, _mul(_poly(_POLY[blk][i][j], powers), zstate[j])) for j in range(3)]) for i in range(3)]
+        lz2, mh, kh = _LZ2_B[blk], _M_B[blk], _K_B[blk]
+        s = []
+        for i in range(3):
+            acc = None
+            for j in range(3):
+                coef = iqn + iq if i == j else None
+                if _nz(lz2[i, j]):
+                    coef = _add(coef, _cval(lz2[i, j]) * r * iq)
+                if _nz(kh[i, j]):
+                    coef = _add(coef, -_cval(kh[i, j]) * alpha * kap)
+                if _nz(mh[i, j]):
+                    coef = _add(coef, 0.5j * _cval(mh[i, j]) * r * kap)
+                acc = _add(acc, _mul(coef, wb[j]))
+            s.append(acc)
+        inv = _inverse3([[s[i][:, b] for b in range(3)] for i in range(3)])
+        tcol.append([2.0 * iqn * jnp.stack([inv[b][j] for b in range(3)], axis=-1) for j in range(3)])
+        w.append(wb)
+    return w, tcol, q, q_n
 
 
 def _inverse3(a):
@@ -148,66 +176,6 @@ def _inverse3(a):
         [c02, a[0][1] * a[2][0] - a[0][0] * a[2][1], a[0][0] * a[1][1] - a[0][1] * a[1][0]],
     ]
     return [[adj[i][j] * inv_det for j in range(3)] for i in range(3)]
-
-
-def block_solution(U, r, alpha, lam, kappa):
-    """Per block: mode combinations w, mode amplitudes T (combination x mirror basis state), q.
-
-    Returns:
-        (w, t, q, q_n): w[block][i][band], t[block][band][j] nested lists of (K,) arrays; q the
-        three band wavevectors; q_n the left-layer wavevector. In the mirror basis the solution for
-        incident basis state j of a block is psi = sum_band w[:, band] exp(i q_band z) t[band][j].
-    """
-    w, q = _half_block_modes(U, r, lam, kappa)
-    q_n = bands._safe_sqrt((1.0 - kappa) * (1.0 + kappa))
-    iqn = 1j * q_n
-    t = []
-    for blk in range(2):
-        lz2, mh, kh = _LZ2_B[blk], _M_B[blk], _K_B[blk]
-        s = [[None] * 3 for _ in range(3)]
-        for b in range(3):
-            iq = 1j * q[b]
-            for i in range(3):
-                acc = None
-                for j in range(3):
-                    coef = None
-                    # i q_N + i q_b (1 + r L_z^2) - alpha kappa K + (i/2) r kappa M, entry (i, j)
-                    if i == j:
-                        coef = iqn + iq
-                    if _nz(lz2[i, j]):
-                        coef = _add(coef, _cval(lz2[i, j]) * r * iq)
-                    if _nz(kh[i, j]):
-                        coef = _add(coef, -_cval(kh[i, j]) * alpha * kappa)
-                    if _nz(mh[i, j]):
-                        coef = _add(coef, 0.5j * _cval(mh[i, j]) * r * kappa)
-                    acc = _add(acc, _mul(coef, w[blk][j][b]))
-                s[i][b] = acc
-        inv = _inverse3(s)
-        t.append([[2.0 * iqn * inv[b][j] for j in range(3)] for b in range(3)])
-    return w, t, q, q_n
-
-
-def _to_lab(blocks_mat, rows=None, cols=None):
-    """6x6 lab-basis (|m, s>) entries of blockdiag(X_-, X_+) in the mirror basis: dict (j, a) -> array."""
-    out = {}
-    rows = range(6) if rows is None else rows
-    cols = range(6) if cols is None else cols
-    for j in rows:
-        for a in cols:
-            acc = None
-            for blk in range(2):
-                for k in range(3):
-                    vj = BASIS[j, 3 * blk + k]
-                    if not _nz(vj):
-                        continue
-                    for l_ in range(3):
-                        va = np.conj(BASIS[a, 3 * blk + l_])
-                        x = blocks_mat[blk][k][l_]
-                        if not _nz(va) or x is None:
-                            continue
-                        acc = _add(acc, _cval(vj * va) * x)
-            out[(j, a)] = acc
-    return out
 
 
 def _harmonic_table(op: np.ndarray, rho: np.ndarray, extra=None):
@@ -295,51 +263,37 @@ def _tables(names, rho_key):
 @functools.partial(jax.jit, static_argnames=("names", "rho_key", "n"))
 def _currents(U, r, alpha, lam, names, rho_key, n):
     kappa, weight = quadrature.kappa_rule(U, r, lam, n)
-    w, t, q, q_n = block_solution(U, r, alpha, lam, kappa)
+    w, tcol, q, q_n = block_solution(U, r, alpha, lam, kappa)
     tables = _tables(names, rho_key)
     nb = range(3)
-    # psi(0), -i psi'(0) and each band's part, mirror basis, block diagonal
-    part = [[[[_mul(w[blk][i][b], t[blk][b][j]) for j in nb] for i in nb] for blk in range(2)] for b in nb]
-    psi = [[[_lin([(1.0, part[b][blk][i][j]) for b in nb]) for j in nb] for i in nb] for blk in range(2)]
-    dpsi = [[[_lin([(1.0, _mul(q[b], part[b][blk][i][j])) for b in nb]) for j in nb] for i in nb] for blk in range(2)]
-    psi_e, dpsi_e = _entries(psi), _entries(dpsi)
-    part_e = [_entries(part[b]) for b in nb]
-    refl_e = {key: (val - 1.0 if key[0] == key[1] else val) for key, val in psi_e.items()}
+    # each band's part of psi(0) (band axis last), psi(0), -i psi'(0); mirror basis, block diagonal
+    part = [[[w[blk][i] * tcol[blk][j] for j in nb] for i in nb] for blk in range(2)]
+    psi = _entries([[[x.sum(-1) for x in row] for row in blk] for blk in part])
+    dpsi = _entries([[[(q * x).sum(-1) for x in row] for row in blk] for blk in part])
+    part_e = _entries(part)
+    refl = {key: (val - 1.0 if key[0] == key[1] else val) for key, val in psi.items()}
     # pairs of propagating modes with equal q survive z -> infinity: each band pairs with the sum
     # of the parts of every band sharing its q (itself, and the 3/2 band at r = 0 or lam = 0)
-    group = []
-    for b1 in nb:
-        g = {}
-        for key in part_e[b1]:
-            g[key] = _lin(
-                [
-                    (1.0, part_e[b2].get(key) if b2 == b1 else jnp.where(q[b1] == q[b2], part_e[b2][key], 0.0))
-                    for b2 in nb
-                    if part_e[b2].get(key) is not None
-                ]
-            )
-        group.append(g)
-    zero = jnp.zeros_like(kappa)
+    same = (q[:, :, None] == q[:, None, :]).astype(q.dtype)
+    group = {key: jnp.einsum("kab,kb->ka", same, val) for key, val in part_e.items()}
+    kap = kappa[:, None]
 
-    def cur(to, tc, tm, pq, pp, scale_q=None):
+    def cur(to, tc, tm, pq, pp, kap_, scale_q=None):
         # J = (1/2) Re[psi^H {O, C} (-i psi') + (r/2) psi^H {O, M} psi], C = 1 + r L_z^2, M = kappa MHAT
         oc, oc2, mm = _form(to, pq, pp), _form(tc, pq, pp), _form(tm, pq if scale_q is not None else pp, pp)
-        val = (2.0 * oc if oc is not None else zero) + (r * oc2 if oc2 is not None else zero)
-        if scale_q is not None:
+        val = _lin([(2.0, oc), (1.0, _mul(r, oc2))])
+        if scale_q is not None and val is not None:
             val = val * scale_q
-        val = val + (0.5 * r * kappa * mm if mm is not None else zero)
-        return 0.5 * jnp.real(val)
+        val = _add(val, _mul(0.5 * r * kap_, mm))
+        return 0.5 * jnp.real(val) if val is not None else 0.0
 
     right, left, inf = [], [], []
     for inc, to, tc, tm in tables:
-        right.append(jnp.sum(weight * cur(to, tc, tm, dpsi_e, psi_e)))
-        refl = _form(to, refl_e, refl_e)
-        left.append(jnp.sum(weight * q_n * (inc - (jnp.real(refl) if refl is not None else zero))))
-        total = zero
-        for b1 in nb:
-            val = cur(to, tc, tm, group[b1], part_e[b1], scale_q=q[b1].real)
-            total = total + jnp.where(q[b1].imag == 0, val, 0.0)
-        inf.append(jnp.sum(weight * total))
+        right.append(jnp.sum(weight * cur(to, tc, tm, dpsi, psi, kappa)))
+        rf = _form(to, refl, refl)
+        left.append(jnp.sum(weight * q_n * (inc - (jnp.real(rf) if rf is not None else 0.0))))
+        val = cur(to, tc, tm, group, part_e, kap, scale_q=q.real)
+        inf.append(jnp.sum(weight[:, None] * jnp.where(q.imag == 0, val, 0.0)))
     return {"right": jnp.stack(right), "left": jnp.stack(left), "inf": jnp.stack(inf)}
 
 
