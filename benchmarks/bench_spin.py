@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--nodes", type=int, default=24, help="kappa nodes per segment (default: %(default)s)")
     p.add_argument("--baseline-points", type=int, default=16, help="points the NumPy baseline is timed on")
     p.add_argument("--check-points", type=int, default=16, help="random points checked against twice the nodes")
+    p.add_argument("--no-gradient", action="store_true", help="skip the gradient timing")
     args = p.parse_args(argv)
 
     import jax
@@ -149,10 +150,12 @@ def main(argv: list[str] | None = None) -> dict:
     first = f(r, lam).block_until_ready()
     first_s = time.perf_counter() - t0
     spin_s = median_time(lambda: f(r, lam), args.repeats)
-    t0 = time.perf_counter()
-    g(r, lam).block_until_ready()
-    g_first = time.perf_counter() - t0
-    grad_s = median_time(lambda: g(r, lam), args.repeats)
+    grad_s = g_first = float("nan")
+    if not args.no_gradient:
+        t0 = time.perf_counter()
+        g(r, lam).block_until_ready()
+        g_first = time.perf_counter() - t0
+        grad_s = median_time(lambda: g(r, lam), args.repeats)
 
     # today's spinless map of the same size, same process
     eta = bench.grid_function(("eta_yz_x",))

@@ -9,6 +9,8 @@ import pytest
 from jaxorb import spin
 from jaxorb.spin import api, fast
 
+pytestmark = pytest.mark.slow  # one compile of the unrolled fast path
+
 NAMES = ("Lz", "Sz")
 NODES = 16
 RHO_Z = spin.incident_density("z")

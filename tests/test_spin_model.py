@@ -232,6 +232,7 @@ def test_conversion_anchors(U, r, lam, alpha, incident, to, value):
     assert abs(ratio - value) < 1e-6
 
 
+@pytest.mark.slow
 def test_quadrature_converged_at_interface_and_far_field():
     U, r, alpha, lam = PARAMS[2]
     rho = spin.incident_density("z")
@@ -239,6 +240,16 @@ def test_quadrature_converged_at_interface_and_far_field():
     for key in ("current_left", "current_inf"):
         np.testing.assert_allclose(a[key], b[key], atol=1e-10)
     np.testing.assert_allclose(a["current"][:, 0], b["current"][:, 0], atol=1e-10)
+
+
+@pytest.mark.slow
+def test_public_functions_agree_with_the_core():
+    U, r, alpha, lam = 0.7, 0.25, 0.2, -0.2
+    assert abs(float(spin.conversion(U, r, alpha, lam, "z", "Sz", nodes=NODES)) - 0.2136613) < 1e-6
+    prof_ = spin.spin_profile(U, r, alpha, lam, Z, "z", nodes=NODES)
+    depth = float(spin.conversion(U, r, alpha, lam, "z", "Sz", at=float(Z[3]), nodes=NODES))
+    assert abs(depth - float(prof_.current["Sz"][3] / prof_.current_left["Lz"])) < 1e-12
+    assert set(prof_.torque_soc) == set(NAMES)
 
 
 # ---------------------------------------------------------------------------------------------
