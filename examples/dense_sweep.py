@@ -1,10 +1,10 @@
 """Dense (r, alpha_R) map of the conversion efficiency eta_yz^x, with the optimum found by
 gradient ascent (jo.maximize) marked on it.
 
-Run:  python examples/dense_sweep.py [--size 64] [--out dense_sweep] [--nodes N]
+Run:  python examples/dense_sweep.py [--size 64] [--out jaxorb-examples/dense_sweep] [--nodes N]
 
-Writes ``<out>.zarr`` (the sweep: open it with ``xarray.open_zarr``; re-running resumes or
-reuses it) and ``<out>.png`` (the map). The default 64 x 48 grid takes about a minute on 2 CPU
+Writes into the folder ``--out`` (created if needed): ``eta_yz_x.zarr`` (the sweep: open it with
+``xarray.open_zarr``; re-running resumes or reuses it) and ``eta_yz_x.png`` (the map). The default 64 x 48 grid takes about a minute on 2 CPU
 cores including compilation; ``--size 256`` gives the 256 x 192 map (about 15 minutes there, seconds
 on a GPU).
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -32,15 +33,19 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=64, help="points along r (alpha gets 3/4 as many)")
     ap.add_argument("--nodes", type=int, default=None, help="kappa nodes per segment (default: graded rule)")
     ap.add_argument("--steps", type=int, default=200, help="optimiser steps")
-    ap.add_argument("--out", default="dense_sweep", help="output prefix (.zarr store and .png)")
+    ap.add_argument(
+        "--out", default="jaxorb-examples/dense_sweep", help="output folder for eta_yz_x.zarr and eta_yz_x.png"
+    )
     ap.add_argument("--overwrite", action="store_true", help="replace an existing store of another sweep")
     args = ap.parse_args()
 
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     r = np.linspace(0.0, 20.0, args.size)
     alpha = np.linspace(0.0, 3.0, max(2, (3 * args.size) // 4))
     t0 = time.perf_counter()
     ds = jo.sweep(
-        "eta_yz_x", U=0.5, r=r, alpha=alpha, nodes=args.nodes, out=f"{args.out}.zarr", overwrite=args.overwrite
+        "eta_yz_x", U=0.5, r=r, alpha=alpha, nodes=args.nodes, out=str(out / "eta_yz_x.zarr"), overwrite=args.overwrite
     )
     wall = time.perf_counter() - t0
     npts = r.size * alpha.size
@@ -67,11 +72,11 @@ def main() -> None:
         ms=16,
         clip_on=False,
         zorder=5,
-        label=f"optimum {res.value:.4f} at r = {res.params.r:.2f}, alpha = {res.params.alpha:.2f}",
+        label=rf"optimum {res.value:.4f} at $r = {res.params.r:.2f}$, $\alpha_R = {res.params.alpha:.2f}$",
     )
     ax.legend(loc="upper right", fontsize=8)
-    fig.savefig(f"{args.out}.png", dpi=150, bbox_inches="tight")
-    print(f"wrote {args.out}.zarr and {args.out}.png")
+    fig.savefig(out / "eta_yz_x.png", dpi=150, bbox_inches="tight")
+    print(f"wrote {out / 'eta_yz_x.zarr'} and {out / 'eta_yz_x.png'}")
 
 
 if __name__ == "__main__":

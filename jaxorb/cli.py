@@ -1,56 +1,270 @@
-"""Command line: ``jaxorb reproduce | optimize | sweep | plot``."""
+"""Command line: ``jaxorb reproduce | optimize | sweep | plot | verify | quantities | bench``.
 
-from __future__ import annotations
+Parameter values follow one grammar in every subcommand (:data:`GRAMMAR`, shown by
+``jaxorb --help``), so the same text never means two things. Every user error is one line,
+``jaxorb <subcommand>: <what is wrong>``, on stderr with a nonzero exit status, and is found
+before anything is compiled. Set ``JAXORB_TRACEBACK=1`` to see the traceback instead.
+"""
 
 import argparse
+import math
+import os
+import re
 import sys
+import tempfile
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+
+GRAMMAR = """\
+values (the same grammar in every subcommand):
+  V          one number: the parameter is fixed at V            e.g. --U 0.5
+  A,B,C      a list of values                                   e.g. --r 0.5,1,2
+  lo:hi:n    n points from lo to hi, both ends included (n >= 2) e.g. --r 0:20:256
+  lo:hi      the interval from lo to hi (bounds of a search)    e.g. --r 0:20
+jaxorb sweep takes V, A,B,C and lo:hi:n (points to evaluate); jaxorb optimize takes the bounds
+lo:hi for r and alpha (lo:hi:n also sets the landscape's points on that axis) and V for U.
+Quantity names: `jaxorb quantities` lists them with units and meanings."""
+
+#: Largest grid printed by ``jaxorb sweep`` without ``--out`` (larger ones need a store).
+PRINT_POINTS = 1000
+#: Depth quantities need kappa nodes growing like z / 4 per segment; beyond this many the
+#: evaluation is refused rather than allocating without bound.
+MAX_DEPTH_NODES = 100_000
+_TRACEBACK_ENV = "JAXORB_TRACEBACK"
+
+
+class UsageError(Exception):
+    """A user error on the command line, reported as one line naming the subcommand."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors that start with the (sub)command's name, and values of the
+    grammar that start with a minus sign (``--r -0.5:2``) taken as values, not options."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\.?\d[\d.eE+:,-]*$")
+
+    def error(self, message: str):
+        raise SystemExit(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+# ---------------------------------------------------------------------------------------------
+# The value grammar
+
+
+class Values(NamedTuple):
+    """A parsed value: ``form`` is "number", "list", "grid" or "interval"; ``values`` is a
+    0-d array (number), the points (list, grid) or (lo, hi) (interval); ``n`` the grid's points."""
+
+    form: str
+    values: np.ndarray
+    n: int | None = None
+
+
+def _number(text: str, option: str, whole: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise UsageError(f"{option} {whole!r}: {text.strip()!r} is not a number {_forms_hint()}") from None
+    if not math.isfinite(x):
+        raise UsageError(f"{option} {whole!r}: values must be finite numbers")
+    return x
+
+
+def _forms_hint() -> str:
+    return "(values are V, A,B,C, lo:hi:n or lo:hi; see jaxorb --help)"
+
+
+def parse_values(text: str, option: str) -> Values:
+    """Parse ``text`` by :data:`GRAMMAR` (``option`` names the flag in messages).
+
+    Raises:
+        UsageError: not a value of the grammar.
+    """
+    text = text.strip()
+    if not text:
+        raise UsageError(f"{option} is empty {_forms_hint()}")
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) not in (2, 3) or "," in text:
+            raise UsageError(f"{option} {text!r} is neither lo:hi nor lo:hi:n {_forms_hint()}")
+        lo, hi = (_number(p, option, text) for p in parts[:2])
+        if not lo < hi:
+            raise UsageError(f"{option} {text!r}: lo < hi is needed; got lo = {lo:g}, hi = {hi:g}")
+        if len(parts) == 2:
+            return Values("interval", np.array([lo, hi]))
+        try:
+            n = int(parts[2])
+        except ValueError:
+            n = 0
+        if n < 2:
+            raise UsageError(f"{option} {text!r}: n in lo:hi:n must be an integer >= 2 (one point: give V)")
+        return Values("grid", np.linspace(lo, hi, n), n)
+    if "," in text:
+        return Values("list", np.array([_number(p, option, text) for p in text.split(",")]))
+    return Values("number", np.asarray(_number(text, option, text)))
+
+
+_SAYS = {
+    "number": "fixes the parameter at one value",
+    "list": "is a list of values",
+    "grid": "is a grid of points",
+    "interval": "is an interval (bounds) without a number of points",
+}
+
+
+def _expect(v: Values, text: str, option: str, allowed: tuple[str, ...], usage: str) -> Values:
+    if v.form not in allowed:
+        raise UsageError(f"{option} {text!r} {_SAYS[v.form]}; {usage}")
+    return v
+
+
+def _sweep_axis(text: str, option: str) -> np.ndarray:
+    v = parse_values(text, option)
+    usage = "a sweep needs the points to evaluate: lo:hi:n (e.g. 0:20:256), A,B,C or one number"
+    return _expect(v, text, option, ("number", "list", "grid"), usage).values
+
+
+def _bounds(text: str, option: str) -> Values:
+    v = parse_values(text, option)
+    usage = "optimize searches an interval: give its bounds lo:hi (e.g. 0:20), or lo:hi:n to also set the landscape's points"
+    return _expect(v, text, option, ("interval", "grid"), usage)
+
+
+def _fixed(text: str, option: str) -> float:
+    v = parse_values(text, option)
+    return float(_expect(v, text, option, ("number",), "it is fixed here: give one number").values)
+
+
+def _starts_at(text: str) -> np.ndarray:
+    """``r,alpha;r,alpha;...`` -> (S, 2)."""
+    pts = []
+    for item in text.split(";"):
+        vals = parse_values(item, "--starts-at")
+        if vals.form != "list" or vals.values.size != 2:
+            raise UsageError(f"--starts-at {text!r}: each start is one pair r,alpha (e.g. 1,0.5;3,1); got {item!r}")
+        pts.append(vals.values)
+    return np.array(pts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks shared by the subcommands
+
+
+def _int_at_least(minimum: int, limit: int | None = None):
+    """argparse type: an integer >= minimum (and < limit)."""
+    bound = f">= {minimum}" + ("" if limit is None else f" and < 2**{int(math.log2(limit))}")
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer {bound}; got {text!r}") from None
+        if value < minimum or (limit is not None and value >= limit):
+            raise argparse.ArgumentTypeError(f"must be an integer {bound}; got {value}")
+        return value
+
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0; got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0; got {text!r}")
+    return value
+
+
+def _out_dir(path: str, option: str = "--out") -> Path:
+    """Create the output directory now and check it can be written, before any computing."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise UsageError(f"{option} {str(p)!r} exists and is not a directory; choose another path")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=p):
+            pass
+    except OSError as err:
+        raise UsageError(
+            f"{option} {str(p)!r} cannot be written ({err.strerror or err}); choose another path"
+        ) from None
+    return p
+
+
+def _out_file(path: str, option: str = "--out") -> Path:
+    """An image file that can be written: a known format and a writable folder."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{option} {str(p)!r} is a directory; give an image file such as map.png")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if p.suffix.lower().lstrip(".") not in formats:
+        raise UsageError(f"{option} {str(p)!r}: unknown image format; use one of .{', .'.join(sorted(formats))}")
+    _out_dir(str(p.parent) if str(p.parent) else ".", option=f"{option} folder")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise UsageError(f"{option} {str(p)!r} exists and cannot be written; choose another path")
+    return p
+
+
+def _check_params(U=0.0, r=0.0, alpha=0.0) -> None:
+    from .params import Params, validate_params
+
+    validate_params(Params(np.asarray(U), np.asarray(r), np.asarray(alpha)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Subcommands
 
 
 def _reproduce(args) -> int:
     from . import plotting
 
-    which = tuple(args.figures.split(",")) if args.figures else tuple(plotting.FIGURES)
+    which = tuple(w.strip() for w in args.figures.split(",")) if args.figures else tuple(plotting.FIGURES)
     unknown = [w for w in which if w not in plotting.FIGURES]
     if unknown:
-        raise SystemExit(f"--figures: unknown {unknown}; choose from {', '.join(plotting.FIGURES)}")
-    plotting.reproduce(args.out, which, progress=(lambda *_: None) if args.quiet else print)
+        raise UsageError(f"--figures: unknown {', '.join(unknown)}; choose from {', '.join(plotting.FIGURES)}")
+    out = _out_dir(args.out)
+    plotting.reproduce(out, which, progress=(lambda *_: None) if args.quiet else print)
     return 0
-
-
-def _pair(text: str, name: str) -> tuple[float, float]:
-    try:
-        lo, hi = (float(x) for x in text.split(","))
-    except ValueError as err:
-        raise SystemExit(f"--{name} must be 'lo,hi' (e.g. 0,20); got {text!r}") from err
-    return lo, hi
 
 
 def _optimize(args) -> int:
     import json
-    from pathlib import Path
 
     import jax
 
-    from . import __version__, optimize
+    from . import __version__, optimize, quantities
     from .params import Params
 
-    bounds = {"r": _pair(args.r, "r"), "alpha": _pair(args.alpha, "alpha")}
+    name = quantities.info(args.objective)
+    if name.uses_z:
+        raise UsageError(f"--objective {args.objective} depends on a depth z; choose an interface quantity")
+    r, alpha = _bounds(args.r, "--r"), _bounds(args.alpha, "--alpha")
+    U = _fixed(args.U, "--U")
+    _check_params(U=U)
+    bounds = optimize.check_bounds({"r": tuple(r.values[[0, -1]]), "alpha": tuple(alpha.values[[0, -1]])})
+    shape = (r.n or args.grid, alpha.n or args.grid)
+    x0 = _starts_at(args.starts_at) if args.starts_at else None
+    out = _out_dir(args.out)
+    if x0 is None:
+        x0 = optimize.random_starts(bounds, args.starts, args.seed)
     run = optimize.minimize if args.minimize else optimize.maximize
-    kw = dict(bounds=bounds, steps=args.steps, seed=args.seed, nodes=args.nodes, progress=not args.quiet)
-    if args.starts_at:
-        pts = np.array([[float(v) for v in p.split(",")] for p in args.starts_at.split(";")])
-        res = run(args.objective, Params(args.U, pts[:, 0], pts[:, 1]), **kw)
-    else:
-        key = jax.random.PRNGKey(args.seed)
-        lo = np.array([bounds["r"][0], bounds["alpha"][0]])
-        hi = np.array([bounds["r"][1], bounds["alpha"][1]])
-        x0 = np.asarray(jax.random.uniform(key, (args.starts, 2), minval=lo, maxval=hi))
-        res = run(args.objective, Params(args.U, x0[:, 0], x0[:, 1]), **kw)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    grid = optimize.landscape(args.objective, args.U, bounds, (args.grid, args.grid), nodes=args.nodes)
+    res = run(
+        args.objective,
+        Params(U, x0[:, 0], x0[:, 1]),
+        bounds=bounds,
+        steps=args.steps,
+        seed=args.seed,
+        nodes=args.nodes,
+        progress=not args.quiet,
+    )
+    grid = optimize.landscape(args.objective, U, bounds, shape, nodes=args.nodes)
     files = optimize.plot_landscape(res, grid, out / "landscape")
     record = res.to_json() | {
         "jaxorb": __version__,
@@ -61,10 +275,15 @@ def _optimize(args) -> int:
     }
     record["landscape"] = {"r": grid[0].tolist(), "alpha": grid[1].tolist(), "values": grid[2].tolist()}
     (out / "optimize.json").write_text(json.dumps(record))
-    kind = "minimum" if args.minimize else "maximum"
-    print(
-        f"{kind} of {res.objective} at U = {args.U}: {res.value:.10g} at r = {res.params.r:.6f}, alpha = {res.params.alpha:.6f}"
-    )
+    p = res.params
+    print(f"{res.kind} of {res.objective} at U = {U:g}: {res.value:.10g} at r = {p.r:.6f}, alpha = {p.alpha:.6f}")
+    for axis, side in res.on_bound.items():
+        value = res.bounds[axis][0 if side == "lower" else 1]
+        print(
+            f"the {res.kind} sits on the {side} bound {axis} = {value:g}: it is the best point within the "
+            f"bounds, the objective still {'rises' if res.kind == 'maximum' else 'falls'} beyond it "
+            f"(widen --{axis} to look further)"
+        )
     print(
         f"|grad| there = {res.grad_norm:.3g}; {res.steps} steps x {len(res.values)} starts in {res.wall_time_s:.1f} s"
     )
@@ -72,38 +291,103 @@ def _optimize(args) -> int:
     return 0
 
 
-def parse_axis(text: str, name: str):
-    """An axis from the command line: ``lo:hi:n`` (n points, ends included), ``a,b,c`` or ``v``."""
-    try:
-        if ":" in text:
-            lo, hi, n = text.split(":")
-            if int(n) < 1:
-                raise ValueError
-            return np.linspace(float(lo), float(hi), int(n))
-        if "," in text:
-            return np.array([float(x) for x in text.split(",")])
-        return float(text)
-    except ValueError as err:
-        raise SystemExit(f"--{name} must be 'lo:hi:n' (e.g. 0:20:256), 'a,b,c' or a number; got {text!r}") from err
+def _check_distributed(args) -> dict | None:
+    """Keyword arguments of jax.distributed.initialize (None: not distributed), checked."""
+    explicit = {"--num-processes": args.num_processes, "--process-id": args.process_id}
+    if args.coordinator is None:
+        given = [k for k, v in explicit.items() if v is not None]
+        if given:
+            verb = "needs" if len(given) == 1 else "need"
+            raise UsageError(f"{' and '.join(given)} {verb} --coordinator HOST:PORT (the address of process 0)")
+        return {} if args.distributed else None
+    if args.distributed:
+        raise UsageError(
+            "--distributed detects the cluster from the environment and --coordinator gives it explicitly: use one"
+        )
+    host, _, port = args.coordinator.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"--coordinator must be HOST:PORT (e.g. localhost:12345); got {args.coordinator!r}")
+    missing = [k for k, v in explicit.items() if v is None]
+    if missing:
+        raise UsageError(f"--coordinator needs {' and '.join(missing)} as well")
+    if not 0 <= args.process_id < args.num_processes:
+        raise UsageError(
+            f"--process-id must satisfy 0 <= process id < --num-processes = {args.num_processes}; got {args.process_id}"
+        )
+    return dict(coordinator_address=args.coordinator, num_processes=args.num_processes, process_id=args.process_id)
+
+
+def _sweep_axes(args, uses_z: bool) -> dict:
+    from . import profiles
+    from .params import validate_depths
+
+    axes = {name: _sweep_axis(getattr(args, name), f"--{name}") for name in ("U", "r", "alpha")}
+    _check_params(**axes)
+    if args.z is not None:
+        if not uses_z:
+            raise UsageError("--z is only used by depth quantities (density_*, current_*, torque_*, cD_*)")
+        axes["z"] = _sweep_axis(args.z, "--z")
+        z = validate_depths(axes["z"])
+        need = profiles.nodes_for_depth(float(z.max())) if args.nodes is None else args.nodes
+        if need > MAX_DEPTH_NODES:
+            raise UsageError(
+                f"--z up to {float(z.max()):g} 1/k_F needs {need:.3g} kappa nodes per segment (about z/4); more than "
+                f"{MAX_DEPTH_NODES} is refused: the depth profile has decayed to its z -> inf value long before"
+            )
+    return axes
+
+
+def _print_result(ds) -> None:
+    """A small in-memory sweep as text: fixed parameters, then one row per point."""
+    fixed = [f"{k} = {float(c):g} {c.attrs.get('units', '')}".rstrip() for k, c in ds.coords.items() if c.ndim == 0]
+    if fixed:
+        print("# " + ", ".join(fixed))
+    if not ds.dims:
+        for name, da in ds.data_vars.items():
+            print(f"{name} = {complex(da) if np.iscomplexobj(da) else float(da):.12g} ({da.attrs.get('units', '')})")
+        return
+    heads = [f"{d} [{ds[d].attrs.get('units', '')}]" for d in ds.dims]
+    heads += [f"{n} [{v.attrs.get('units', '')}]" for n, v in ds.data_vars.items()]
+    cols = [ds[d].broadcast_like(ds).values.ravel() for d in ds.dims]
+    cols += [v.transpose(*ds.dims).values.ravel() for v in ds.data_vars.values()]
+    rows = [heads] + [[f"{c[i]:.12g}" for c in cols] for i in range(len(cols[0]))]
+    widths = [max(len(row[k]) for row in rows) for k in range(len(heads))]
+    for row in rows:
+        print("  ".join(cell.rjust(w) for cell, w in zip(row, widths)))
 
 
 def _sweep(args) -> int:
     import time
 
+    from . import quantities, storage
+
+    infos = [quantities.info(q) for q in args.quantity]
+    axes = _sweep_axes(args, any(q.uses_z for q in infos))
+    points = math.prod(np.size(v) for v in axes.values())
+    if args.out is None and points > PRINT_POINTS:
+        raise UsageError(
+            f"without --out the result is printed, which suits at most {PRINT_POINTS} points; this grid has {points}: "
+            "give --out map.zarr to write a resumable store"
+        )
+    dist = _check_distributed(args)
+    before = storage.read_root_attrs(Path(args.out)) if args.out else None
+    if args.out:
+        _out_dir(str(Path(args.out).parent) if str(Path(args.out).parent) else ".", "--out folder")
+    if dist is not None:
+        import jax
+
+        try:
+            jax.distributed.initialize(**dist)
+        except (ValueError, RuntimeError) as err:
+            how = "" if dist else " found no cluster environment (SLURM, Open MPI, ...):"
+            raise UsageError(
+                f"--distributed{how} {str(err).strip().rstrip('.')}; start one copy per process under srun/mpirun, or give "
+                "--coordinator HOST:PORT --num-processes P --process-id K"
+            ) from None
     import jax
 
-    if args.distributed or args.coordinator:
-        kw = {}
-        if args.coordinator:
-            kw = dict(
-                coordinator_address=args.coordinator, num_processes=args.num_processes, process_id=args.process_id
-            )
-        jax.distributed.initialize(**kw)
     from .sweep import sweep
 
-    axes = {name: parse_axis(getattr(args, name), name) for name in ("U", "r", "alpha")}
-    if args.z is not None:
-        axes["z"] = parse_axis(args.z, "z")
     t0 = time.perf_counter()
     try:
         ds = sweep(
@@ -116,48 +400,123 @@ def _sweep(args) -> int:
             nodes=args.nodes,
             transparency=args.transparency,
         )
-    except ValueError as err:
-        raise SystemExit(f"jaxorb sweep: {err}") from err
     except KeyboardInterrupt:
-        print(
-            f"\njaxorb sweep: interrupted; the finished blocks are saved in {args.out}: "
-            "run the same command again to resume",
-            file=sys.stderr,
-        )
+        where = f"the finished blocks are saved in {args.out}: run the same command again to resume"
+        print(f"\njaxorb sweep: interrupted; {where if args.out else 'nothing was saved'}", file=sys.stderr)
         return 130
     wall = time.perf_counter() - t0
-    if jax.process_index() == 0 and not args.quiet:
-        npts = int(np.prod([ds.sizes[d] for d in ds.dims])) if ds.dims else 1
-        shape = ", ".join(f"{d}: {n}" for d, n in ds.sizes.items())
+    if jax.process_index() != 0:
+        return 0
+    if args.out is None:
+        _print_result(ds)
+        return 0
+    if args.quiet:
+        return 0
+    shape = ", ".join(f"{d}: {n}" for d, n in ds.sizes.items())
+    npts = math.prod(ds.sizes.values())
+    after = storage.read_root_attrs(Path(args.out)) or {}
+    fp = storage.FINGERPRINT_ATTR
+    if before and before.get(storage.COMPLETE_ATTR) and before.get(fp) == after.get(fp):
+        print(
+            f"nothing computed: {args.out} already holds this sweep, complete ({', '.join(ds.data_vars)} on ({shape}))"
+        )
+    else:
         print(f"wrote {args.out}: {', '.join(ds.data_vars)} on ({shape}) = {npts} points in {wall:.1f} s")
     return 0
 
 
-def _plot(args) -> int:
-    from pathlib import Path
+def _open_store(path: str, command: str):
+    """A jaxorb sweep store, checked; one-line errors for anything else."""
+    from . import storage
 
+    store = Path(path)
+    if not store.exists():
+        raise UsageError(f"{path!r} does not exist; write one with `jaxorb sweep --out {path}`")
+    if not (store / "zarr.json").is_file():
+        raise UsageError(f"{path!r} is not a sweep store (no zarr.json); write one with `jaxorb sweep`")
+    attrs = storage.read_root_attrs(store)
+    if attrs is None:
+        raise UsageError(f"{path!r}: its zarr.json cannot be read (not JSON); the store is damaged")
+    if storage.FINGERPRINT_ATTR not in attrs:
+        raise UsageError(f"{path!r} is a zarr store not written by jaxorb sweep")
+    return store, attrs
+
+
+def _verify_report(store: Path):
+    from . import storage
+
+    verify = getattr(storage, "verify", None)
+    if verify is None:
+        raise UsageError("this jaxorb cannot verify stores (jaxorb.storage.verify is missing); update jaxorb")
+    try:
+        return verify(store)
+    except Exception as err:  # a malformed store can fail anywhere inside zarr
+        raise UsageError(f"{store} cannot be read as a sweep ({type(err).__name__}: {err})") from None
+
+
+def _plot(args) -> int:
     from . import plotting, storage
 
-    store = Path(args.store)
-    if not (store / "zarr.json").is_file():
-        raise SystemExit(f"jaxorb plot: {str(store)!r} is not a sweep store (no zarr.json); run `jaxorb sweep` first")
-    if not (storage.read_root_attrs(store) or {}).get(storage.COMPLETE_ATTR):
-        print(f"note: {store} is incomplete (blocks still missing are blank); re-run the sweep to finish it")
-    ds = storage.open_dataset(store)
-    out = args.out or str(store.with_suffix(".png"))
+    store, attrs = _open_store(args.store, "plot")
+    out = _out_file(args.out or str(store.with_suffix(".png")))
+    if getattr(storage, "verify", None) is not None:
+        report = _verify_report(store)
+        if not report.ok:
+            raise UsageError(
+                f"{args.store} fails verification ({report.problems[0]}"
+                + (f"; {len(report.problems) - 1} more" if len(report.problems) > 1 else "")
+                + f"); see `jaxorb verify {args.store}`, re-run the sweep to repair it"
+            )
+    if not attrs.get(storage.COMPLETE_ATTR):
+        print(
+            f"note: {store} is incomplete (blocks still missing are blank); re-run the sweep to finish it",
+            file=sys.stderr,
+        )
     try:
-        path = plotting.plot_sweep(ds, out, args.quantity or None)
-    except ValueError as err:
-        raise SystemExit(f"jaxorb plot: {err}") from err
+        ds = storage.open_dataset(store)
+    except Exception as err:  # a malformed store can fail anywhere inside zarr / xarray
+        raise UsageError(f"{args.store} cannot be read as a sweep ({type(err).__name__}: {err})") from None
+    path = plotting.plot_sweep(ds, out, args.quantity or None)
     print(f"wrote {path}")
+    return 0
+
+
+def _verify(args) -> int:
+    store, _ = _open_store(args.store, "verify")
+    report = _verify_report(store)
+    state = "complete" if report.complete else "incomplete"
+    print(f"{args.store}: {state}, {report.blocks_done} of {report.blocks_total} blocks done")
+    for problem in report.problems:
+        print(f"  problem: {problem}")
+    if not report.ok:
+        raise UsageError(
+            f"{args.store}: {len(report.problems)} problem(s); re-run the sweep to recompute damaged blocks"
+        )
+    print(f"{args.store}: ok")
+    return 0
+
+
+def _quantities(args) -> int:
+    from . import quantities
+
+    items = quantities.list_quantities(args.pattern)
+    if not items:
+        raise UsageError(f"no quantity matches {args.pattern!r}; try `jaxorb quantities` for the full list")
+    rows = [("name", "also", "unit", "depth z", "meaning")]
+    rows += [(q.name, ", ".join(q.aliases), q.unit, "yes" if q.uses_z else "", q.description) for q in items]
+    widths = [max(len(r[k]) for r in rows) for k in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4])
     return 0
 
 
 def _bench(args) -> int:
     from . import bench
 
+    if args.out:
+        _out_dir(args.out)
     progress = (lambda *_: None) if args.quiet else print
-    records = bench.run_all(args.size, args.out, repeats=args.repeats, nz=args.depths, progress=progress)
+    records = bench.run_all(args.size, args.out or None, repeats=args.repeats, nz=args.depths, progress=progress)
     print(bench.table(records))
     print()
     print(bench.device_table(records))
@@ -166,71 +525,117 @@ def _bench(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="jaxorb", description="Orbital angular momentum across a metal interface (JAX)."
+# ---------------------------------------------------------------------------------------------
+# The parser
+
+
+def _add_optimize(sub) -> None:
+    opt = sub.add_parser(
+        "optimize",
+        help="maximise (or minimise) a quantity over (r, alpha_R) with optax",
+        description="Maximise a quantity over r and alpha_R within bounds, at fixed U, from several starts "
+        "(JSON record + landscape plot). Says when the optimum sits on a bound.",
+        epilog=GRAMMAR,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    rep = sub.add_parser("reproduce", help="compute and draw the paper's figures (PNG, PDF, summary.json)")
-    rep.add_argument("--out", default="jaxorb-figures", help="output directory (default: %(default)s)")
-    rep.add_argument("--figures", default="", help="comma-separated subset, e.g. fig1,fig3 (default: all)")
-    rep.add_argument("--quiet", action="store_true", help="no progress messages")
-    rep.set_defaults(func=_reproduce)
-    opt = sub.add_parser("optimize", help="maximise (or minimise) a quantity over (r, alpha_R) with optax")
     opt.add_argument(
-        "--objective", default="eta_yz_x", help="quantity name, e.g. eta_yz_x, eta_z2_z, delta_z (default: %(default)s)"
+        "--objective",
+        default="eta_Lyz_x",
+        help="quantity name, e.g. eta_Lyz_x, eta_Lz2_z, delta_z (`jaxorb quantities`; default: %(default)s)",
     )
-    opt.add_argument("--r", default="0,20", help="bounds lo,hi for r in hbar^2/2m (default: %(default)s)")
-    opt.add_argument("--alpha", default="0,3", help="bounds lo,hi for alpha_R in hbar^2/2m (default: %(default)s)")
-    opt.add_argument("--U", type=float, default=0.5, help="fixed potential step in E_F (default: %(default)s)")
-    opt.add_argument("--starts", type=int, default=4, help="random starts (default: %(default)s)")
+    opt.add_argument("--r", default="0:20", help="bounds lo:hi of r in hbar^2/2m, r > -1 (default: %(default)s)")
+    opt.add_argument("--alpha", default="0:3", help="bounds lo:hi of alpha_R in hbar^2/2m (default: %(default)s)")
+    opt.add_argument("--U", default="0.5", help="the fixed potential step in E_F, U < 1 (default: %(default)s)")
+    opt.add_argument("--starts", type=_int_at_least(1), default=4, help="random starts (default: %(default)s)")
     opt.add_argument("--starts-at", default="", help="explicit starts 'r,alpha;r,alpha;...' instead of random ones")
-    opt.add_argument("--steps", type=int, default=300, help="optimiser steps (default: %(default)s)")
-    opt.add_argument("--seed", type=int, default=0, help="PRNG seed of the starts (default: %(default)s)")
+    opt.add_argument("--steps", type=_int_at_least(1), default=300, help="optimiser steps (default: %(default)s)")
     opt.add_argument(
-        "--nodes", type=int, default=None, help="kappa nodes per segment (default: the graded rule, ~1e-12)"
+        "--seed", type=_int_at_least(0, 2**63), default=0, help="PRNG seed of the starts (default: %(default)s)"
     )
-    opt.add_argument("--grid", type=int, default=41, help="landscape grid points per axis (default: %(default)s)")
+    opt.add_argument(
+        "--nodes",
+        type=_int_at_least(2),
+        default=None,
+        help="kappa nodes per segment (default: the graded rule, ~1e-12)",
+    )
+    opt.add_argument(
+        "--grid",
+        type=_int_at_least(2),
+        default=41,
+        help="landscape points per axis unless --r/--alpha give lo:hi:n (default: %(default)s)",
+    )
     opt.add_argument("--minimize", action="store_true", help="minimise instead of maximise")
     opt.add_argument("--out", default="jaxorb-optimize", help="output directory (default: %(default)s)")
     opt.add_argument("--quiet", action="store_true", help="no progress lines")
     opt.set_defaults(func=_optimize)
 
+
+def _add_sweep(sub) -> None:
     sw = sub.add_parser(
         "sweep",
-        help="evaluate quantities on a parameter grid into a resumable zarr store",
-        description="Evaluate quantities on the Cartesian product of the axes and write them, block by "
-        "block, to a zarr store (open it with xarray.open_zarr). Re-running the same command after an "
-        "interruption resumes. Axes: 'lo:hi:n' (n points), 'a,b,c' or a single number. Multi-process: "
-        "start one copy per process with --distributed (SLURM/Open MPI detected) or with --coordinator "
-        "host:port --num-processes P --process-id k.",
+        help="evaluate quantities on a parameter grid, printed or into a resumable zarr store",
+        description="Evaluate quantities on the Cartesian product of the axes. With --out, write them block by "
+        "block to a zarr store (open it with xarray.open_zarr); re-running the same command after an "
+        f"interruption resumes, and on a complete store computes nothing. Without --out, print up to {PRINT_POINTS} "
+        "points. Multi-process: start one copy per process with --distributed (SLURM/Open MPI detected) or with "
+        "--coordinator host:port --num-processes P --process-id k.",
+        epilog=GRAMMAR,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sw.add_argument(
         "--quantity",
         action="append",
         required=True,
-        help="quantity name (repeatable), e.g. eta_yz_x, eta_z2_z, delta_z, c_z, current_Lx_z",
+        help="quantity name (repeatable), e.g. eta_Lyz_x, eta_Lz2_z, delta_z, c_z, current_Lx_z (`jaxorb quantities`)",
     )
     sw.add_argument("--U", default="0.5", help="potential step in E_F, U < 1 (default: %(default)s)")
     sw.add_argument("--r", default="0.5", help="crystal field in hbar^2/2m, r > -1 (default: %(default)s)")
     sw.add_argument("--alpha", default="0", help="Rashba alpha_R in hbar^2/2m (default: %(default)s)")
-    sw.add_argument("--z", default=None, help="depth in 1/k_F for depth quantities (default: 0)")
-    sw.add_argument("--out", required=True, help="output zarr store, e.g. map.zarr")
+    sw.add_argument("--z", default=None, help="depth in 1/k_F for depth quantities, z >= 0 (default: 0)")
+    sw.add_argument("--out", default=None, help="output zarr store, e.g. map.zarr (default: print the result)")
     sw.add_argument("--overwrite", action="store_true", help="replace a store holding a different sweep")
     sw.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sw.add_argument(
         "--nodes",
-        type=int,
+        type=_int_at_least(2),
         default=None,
         help="kappa nodes per segment (default: graded rule; depth quantities 24+ceil(z/4))",
     )
-    sw.add_argument("--chunk-size", type=int, default=None, help="max points per block (default: per device type)")
-    sw.add_argument("--transparency", type=float, default=2.0, help="p for delta_* (default: %(default)s)")
+    sw.add_argument(
+        "--chunk-size", type=_int_at_least(1), default=None, help="max points per block (default: per device type)"
+    )
+    sw.add_argument(
+        "--transparency", type=_positive_float, default=2.0, help="p > 0 for delta_* (default: %(default)s)"
+    )
     sw.add_argument("--distributed", action="store_true", help="jax.distributed.initialize() from the environment")
     sw.add_argument("--coordinator", default=None, help="host:port of process 0 (explicit jax.distributed)")
-    sw.add_argument("--num-processes", type=int, default=None, help="number of processes (with --coordinator)")
-    sw.add_argument("--process-id", type=int, default=None, help="this process's index (with --coordinator)")
+    sw.add_argument(
+        "--num-processes", type=_int_at_least(1), default=None, help="number of processes (with --coordinator)"
+    )
+    sw.add_argument(
+        "--process-id", type=_int_at_least(0), default=None, help="this process's index (with --coordinator)"
+    )
     sw.set_defaults(func=_sweep)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(
+        prog="jaxorb",
+        description="Orbital angular momentum across a metal interface (JAX).",
+        epilog=GRAMMAR,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"jaxorb {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    rep = sub.add_parser("reproduce", help="compute and draw the paper's figures (PNG, PDF, summary.json)")
+    rep.add_argument("--out", default="jaxorb-figures", help="output directory (default: %(default)s)")
+    rep.add_argument("--figures", default="", help="comma-separated subset, e.g. fig1,fig3 (default: all)")
+    rep.add_argument("--quiet", action="store_true", help="no progress messages")
+    rep.set_defaults(func=_reproduce)
+    _add_optimize(sub)
+    _add_sweep(sub)
 
     pl = sub.add_parser("plot", help="draw a sweep store: heatmaps for 2-D grids, lines for 1-D")
     pl.add_argument("store", help="a store written by `jaxorb sweep`, e.g. map.zarr")
@@ -238,10 +643,24 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--quantity", action="append", default=None, help="variable(s) to draw (default: all)")
     pl.set_defaults(func=_plot)
 
+    ver = sub.add_parser("verify", help="check a sweep store: complete, undamaged, every block's checksum")
+    ver.add_argument("store", help="a store written by `jaxorb sweep`, e.g. map.zarr")
+    ver.set_defaults(func=_verify)
+
+    qs = sub.add_parser("quantities", help="list every quantity name with its unit and meaning")
+    qs.add_argument("pattern", nargs="?", default=None, help="shell-style filter, e.g. 'eta_*' or '*_Lyz_x'")
+    qs.set_defaults(func=_quantities)
+
     ben = sub.add_parser("bench", help="run the performance benchmarks on every available device (CPU, GPU)")
-    ben.add_argument("--size", type=int, default=256, help="(r, alpha) grid points per axis (default: %(default)s)")
-    ben.add_argument("--depths", type=int, default=2000, help="depths of the Fig. 1 workload (default: %(default)s)")
-    ben.add_argument("--repeats", type=int, default=3, help="timed runs, median reported (default: %(default)s)")
+    ben.add_argument(
+        "--size", type=_int_at_least(2), default=256, help="(r, alpha) grid points per axis (default: %(default)s)"
+    )
+    ben.add_argument(
+        "--depths", type=_int_at_least(2), default=2000, help="depths of the Fig. 1 workload (default: %(default)s)"
+    )
+    ben.add_argument(
+        "--repeats", type=_int_at_least(1), default=3, help="timed runs, median reported (default: %(default)s)"
+    )
     ben.add_argument("--out", default="jaxorb-bench", help="directory for the JSON records (default: %(default)s)")
     ben.add_argument("--quiet", action="store_true", help="no progress lines")
     ben.set_defaults(func=_bench)
@@ -249,8 +668,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; a user error exits with one line ``jaxorb <command>: <message>``."""
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (UsageError, ValueError, OSError) as err:
+        if os.environ.get(_TRACEBACK_ENV):
+            raise
+        message = " ".join(str(err).split()) or type(err).__name__
+        raise SystemExit(f"jaxorb {args.command}: {message}") from None
+    except KeyboardInterrupt:
+        print(f"\njaxorb {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,6 +1,13 @@
 """Numbers behind the paper's figures (no plotting here; see :mod:`jaxorb.plotting`).
 
-Each ``figN_data`` returns a JSON-serialisable dict: parameters, units and the plotted arrays.
+Each ``figN_data`` returns a JSON-serialisable dict: parameters, units, the plotted arrays and
+``keys``, one line per key saying what it holds. Sampled coordinates (z, r, alpha) are exact
+decimals (0.1, not 0.30000000000000004) so the JSON reads as written.
+
+The memory-loss parameter is called ``transparency`` everywhere, as in
+:func:`jaxorb.memory_loss`: p = rho_R l_R / (A R_I) of the paper's Eq. 9 (orbital resistivity rho_R
+times orbital diffusion length l_R of the right layer, over the areal interface resistance
+A R_I), docs/theory.md §8.
 """
 
 from __future__ import annotations
@@ -25,18 +32,27 @@ UNITS = {
     "angular_acceleration": "rad/s^2",
 }
 
+# r at which the r -> 0+ side of the non-commuting limits (z -> inf, r -> 0) is evaluated: the
+# precession length 2 pi / |k_r - k_t| is ~1e7 / k_F there, far beyond any depth of interest
+R_0PLUS = 1e-6
+
+
+def grid(lo: float, hi: float, n: int) -> np.ndarray:
+    """n equally spaced points from lo to hi, each the double nearest its decimal value."""
+    return np.round(np.linspace(lo, hi, n), 12)
+
 
 def _rho(incident):
     return jnp.asarray(profiles.density_matrix(incident))
 
 
-def _tolist(tree):
-    return jax.tree_util.tree_map(lambda x: np.asarray(x).tolist(), tree)
+def _common_keys() -> dict:
+    return {"params": "parameters of the figure (U in E_F, r and alpha in hbar^2/2m)", "units": "unit of each key"}
 
 
 def fig1_data(U: float = 0.5, r: float = 0.5, z_max: float = 60.0, nz: int = 601) -> dict:
     """Paper Fig. 1: every dipole and quadrupole density vs z for |L_x> and |L_z> injection."""
-    z = np.linspace(0.0, z_max, nz)
+    z = grid(0.0, z_max, nz)
     n = profiles.nodes_for_depth(z_max)
     rho = jnp.stack([_rho("x"), _rho("z")])
     out = profiles.profile_arrays(U, r, 0.0, rho, z, n=n)
@@ -49,10 +65,17 @@ def fig1_data(U: float = 0.5, r: float = 0.5, z_max: float = 60.0, nz: int = 601
         "k_r": float(k_r),
         "z": z.tolist(),
         "density": {inc: dict(zip(OPERATOR_NAMES, dens[i].tolist())) for i, inc in enumerate(("x", "z"))},
+        "keys": {
+            **_common_keys(),
+            "k_t": "Fermi wavevector of the L_z = 0 band of the right layer (k_F)",
+            "k_r": "Fermi wavevector of the L_z = +-1 bands of the right layer (k_F)",
+            "z": "depth (1/k_F)",
+            "density": "density[j][O]: <O^j>(z) for |L_j> injected, O in " + " ".join(OPERATOR_NAMES) + " (hbar)",
+        },
     }
 
 
-_FIG2_OPS = ("Lx", "Lz", "Lyz", "Lx2-y2", "Lz2")
+_FIG2_PICK = {"Lx": ("x", "Lx"), "Lz": ("z", "Lz"), "Lyz": ("x", "Lyz"), "Lx2-y2": ("x", "Lx2-y2"), "Lz2": ("z", "Lz2")}
 
 
 def fig2_data(
@@ -60,36 +83,89 @@ def fig2_data(
 ) -> dict:
     """Paper Fig. 2: r-dependence. Curves vs z for several r; values at z = 0 and z -> inf and
     the precession wavelength 2 pi / |k_r - k_t| vs r. Injections: <L_x^x>, <L_z^z>,
-    <L_yz^x>, <L_x2-y2^x>, <L_z2^z>."""
-    z = np.linspace(0.0, z_max, nz)
+    <L_yz^x>, <L_x2-y2^x>, <L_z2^z>.
+
+    z -> inf and r -> 0 do not commute (docs/theory.md §7): ``at_inf`` at r = 0 is the r = 0
+    value, ``at_inf_0plus`` the limit r -> 0+ (evaluated at r = :data:`R_0PLUS`)."""
+    z = grid(0.0, z_max, nz)
     n = profiles.nodes_for_depth(z_max)
-    rho = jnp.stack([_rho("x"), _rho("z")])
-    pick = {"Lx": (0, "Lx"), "Lz": (1, "Lz"), "Lyz": (0, "Lyz"), "Lx2-y2": (0, "Lx2-y2"), "Lz2": (1, "Lz2")}
+    incs = ("x", "z")
+    rho = jnp.stack([_rho(i) for i in incs])
+    idx = {key: (incs.index(i), OPERATOR_NAMES.index(op)) for key, (i, op) in _FIG2_PICK.items()}
 
     curves = jax.vmap(lambda rr: profiles.profile_arrays(U, rr, 0.0, rho, z, n=n)["density"])(jnp.asarray(r_curves))
     curves = np.asarray(curves)
-    r_grid = np.linspace(0.0, r_max, nr)
+    r_grid = grid(0.0, r_max, nr)
+    r_all = np.append(r_grid, R_0PLUS)
     at0 = jax.vmap(lambda rr: profiles.profile_arrays(U, rr, 0.0, rho, jnp.zeros(1), n=profiles.NODES_BASE))(
-        jnp.asarray(r_grid)
+        jnp.asarray(r_all)
     )
+    dens0 = np.asarray(at0["density"])[..., 0]
+    dinf = np.asarray(at0["density_inf"])
     lam = np.asarray(bands.precession_wavelength(U, r_grid))
     return {
         "params": {"U": U, "alpha": 0.0, "nodes_per_segment": n},
         "units": UNITS,
         "z": z.tolist(),
         "r_curves": list(r_curves),
-        "curves": {key: curves[:, i, OPERATOR_NAMES.index(op), :].tolist() for key, (i, op) in pick.items()},
+        "curves": {key: curves[:, i, o, :].tolist() for key, (i, o) in idx.items()},
         "r": r_grid.tolist(),
-        "at_z0": {
-            key: np.asarray(at0["density"])[:, i, OPERATOR_NAMES.index(op), 0].tolist() for key, (i, op) in pick.items()
+        "at_z0": {key: dens0[:-1, i, o].tolist() for key, (i, o) in idx.items()},
+        "at_inf": {key: dinf[:-1, i, o].tolist() for key, (i, o) in idx.items()},
+        "r_0plus": R_0PLUS,
+        "at_inf_0plus": {key: float(dinf[-1, i, o]) for key, (i, o) in idx.items()},
+        "wavelength": [float(x) if np.isfinite(x) else None for x in lam],
+        "injection": {key: i for key, (i, _) in _FIG2_PICK.items()},
+        "keys": {
+            **_common_keys(),
+            "z": "depth (1/k_F)",
+            "r_curves": "crystal fields r of the curves vs z (hbar^2/2m)",
+            "curves": "curves[O][k]: <O^j>(z) at r = r_curves[k], j = injection[O] (hbar)",
+            "r": "crystal-field grid of the r-dependence panels (hbar^2/2m)",
+            "at_z0": "at_z0[O]: <O^j>(z = 0) on the r grid (hbar)",
+            "at_inf": "at_inf[O]: <O^j>(z -> inf) on the r grid; at r = 0 the r = 0 value (hbar)",
+            "r_0plus": "small r standing for r -> 0+ (hbar^2/2m)",
+            "at_inf_0plus": "at_inf_0plus[O]: lim r -> 0+ of <O^j>(z -> inf), not the r = 0 value (hbar)",
+            "wavelength": "precession wavelength 2 pi / |k_r - k_t| on the r grid, null (infinite) at r = 0 (1/k_F)",
+            "injection": "injection[O]: the injected state j of each observable",
         },
-        "at_inf": {
-            key: np.asarray(at0["density_inf"])[:, i, OPERATOR_NAMES.index(op)].tolist()
-            for key, (i, op) in pick.items()
-        },
-        "wavelength": np.where(np.isfinite(lam), lam, np.nan).tolist(),
-        "labels": {key: f"<{op}^{'xz'[i]}>" for key, (i, op) in pick.items()},
     }
+
+
+def refine(f, x, rounds: int = 4, batch: int | None = None):
+    """Sample the curves ``f`` densely where they bend or change fast.
+
+    Each round bisects the ``batch`` intervals that are longest in the plane of (x, f(x)) both
+    scaled to unit range (the arc length a plot shows), so sharp peaks get the points. Every
+    batch has the same size, so a jitted ``f`` compiles once.
+
+    Args:
+        f: callable (m,) -> (k, m), k curves at m points.
+        x: (n,) sorted initial points.
+        rounds: bisection rounds.
+        batch: points added per round (default n).
+
+    Returns:
+        (x, y): sorted points (n + rounds * batch at most, duplicates removed) and (k, len(x)).
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(f(x))
+    batch = x.size if batch is None else batch
+    for _ in range(rounds):
+        span = np.ptp(y, axis=1, keepdims=True)
+        dy = np.diff(y, axis=1) / np.where(span > 0, span, 1.0)
+        dx = np.diff(x) / np.ptp(x)
+        length = np.hypot(dx, np.max(np.abs(dy), axis=0))
+        pick = np.argsort(-length, kind="stable")[:batch]
+        mid = 0.5 * (x[pick] + x[pick + 1])
+        mid = np.pad(mid, (0, batch - mid.size), mode="edge")
+        ym = np.asarray(f(mid))
+        xs, keep = np.unique(np.concatenate([x, mid]), return_index=True)
+        x, y = xs, np.concatenate([y, ym], axis=1)[:, keep]
+    return x, y
+
+
+_FIG3_EFFS = {"eta_yz_x": ("x", "Lyz"), "eta_x2-y2_x": ("x", "Lx2-y2"), "eta_z2_z": ("z", "Lz2")}
 
 
 def fig3_data(
@@ -101,13 +177,20 @@ def fig3_data(
     transparencies=(0.5, 1.0, 2.0, 5.0),
 ) -> dict:
     """Paper Fig. 3: memory loss delta vs alpha for |L_z> and |L_x> at several transparencies
-    p (NaN where J_L/J_R < 1: no real delta), and conversion efficiencies vs r (alpha = 0) and
-    vs alpha (r = 0.5)."""
-    alpha = np.linspace(0.0, alpha_max, n_points)
-    r_grid = np.linspace(0.0, r_max, n_points)
+    (NaN where J_L/J_R < 1: no real delta), and conversion efficiencies vs r (alpha = 0) and vs
+    alpha (r = r_fixed).
+
+    The efficiencies vs r are sampled by :func:`refine` from ``n_points`` equally spaced ones:
+    eta_yz^x has a sharp peak near r = 3.4 (an interface state at kappa = k_F) that an equally
+    spaced grid would cut."""
+    alpha = grid(0.0, alpha_max, n_points)
     pa = Params(U, r_fixed, alpha)
-    pr = Params(U, r_grid, 0.0)
-    effs = {"eta_yz_x": ("x", "Lyz"), "eta_x2-y2_x": ("x", "Lx2-y2"), "eta_z2_z": ("z", "Lz2")}
+
+    def effs(r):
+        p = Params(U, jnp.asarray(r), 0.0)
+        return np.stack([np.asarray(transport.efficiency(p, i, q)) for i, q in _FIG3_EFFS.values()])
+
+    r_grid, eta_r = refine(effs, grid(0.0, r_max, n_points))
     delta = {}
     ratio = {}
     for inc in ("z", "x"):
@@ -122,8 +205,18 @@ def fig3_data(
         "transparencies": list(transparencies),
         "current_ratio": ratio,
         "delta": delta,
-        "eta_vs_r": {k: np.asarray(transport.efficiency(pr, i, q)).tolist() for k, (i, q) in effs.items()},
-        "eta_vs_alpha": {k: np.asarray(transport.efficiency(pa, i, q)).tolist() for k, (i, q) in effs.items()},
+        "eta_vs_r": {k: eta_r[i].tolist() for i, k in enumerate(_FIG3_EFFS)},
+        "eta_vs_alpha": {k: np.asarray(transport.efficiency(pa, i, q)).tolist() for k, (i, q) in _FIG3_EFFS.items()},
+        "keys": {
+            **_common_keys(),
+            "alpha": "interfacial Rashba grid (hbar^2/2m)",
+            "r": "crystal-field points of eta_vs_r, denser where the curves bend (hbar^2/2m)",
+            "transparencies": "transparency p = rho_R l_R / (A R_I) of Eq. 9 for each delta curve",
+            "current_ratio": "current_ratio[j]: J_L(0)/J_R(0) of |L_j> vs alpha at r = r_fixed",
+            "delta": "delta[j][p]: memory loss of |L_j> vs alpha at transparency p; null where J_L/J_R < 1",
+            "eta_vs_r": "conversion efficiencies Q_R(0)/J_L(0) vs r at alpha = 0",
+            "eta_vs_alpha": "conversion efficiencies vs alpha at r = r_fixed",
+        },
     }
 
 
@@ -138,7 +231,7 @@ def fig4_data(
     """Paper Fig. 4: torque density tau(z) = dJ/dz of the injected dipole for |L_z> and |L_x>
     at several r, with c = J(inf) - J(0), c(D) = J(D) - J(0) (D = thickness in 1/k_F) and the
     angular acceleration of the paper's Al cylinder."""
-    z = np.linspace(0.0, z_max, nz)
+    z = grid(0.0, z_max, nz)
     n = profiles.nodes_for_depth(z_max)
     d_kf = thickness_nm * 1e-9 * k_F
     out = {
@@ -147,18 +240,26 @@ def fig4_data(
         "z": z.tolist(),
         "r": list(r_values),
         "injections": {},
+        "keys": {
+            **_common_keys(),
+            "z": "depth (1/k_F)",
+            "r": "crystal fields of the curves (hbar^2/2m)",
+            "injections": (
+                "injections[j] for |L_j>: tau[k] = dJ/dz of L_j at r[k] (hbar * hbar k_F^2 / m); "
+                "c_inf = J(inf) - J(0); c_thickness = J(D) - J(0), D = thickness_nm in 1/k_F; "
+                "angular_acceleration_inf / _thickness: the Al cylinder's rad/s^2 from each c"
+            ),
+        },
     }
     for inc, op in (("z", "Lz"), ("x", "Lx")):
-        tau, tau_a2, c_inf, c_d = [], [], [], []
+        tau, c_inf, c_d = [], [], []
         for rr in r_values:
             prof = profiles.profile(Params(U, rr, 0.0), z, inc, nodes=n)
             tau.append(np.asarray(prof.torque[op]).tolist())
-            tau_a2.append(np.asarray(prof.torque_a2[op]).tolist())
             c_inf.append(float(transport.mean_torque(Params(U, rr, 0.0), inc)))
             c_d.append(float(transport.mean_torque(Params(U, rr, 0.0), inc, thickness=d_kf)))
         out["injections"][inc] = {
             "tau": tau,
-            "tau_a2": tau_a2,
             "c_inf": c_inf,
             "c_thickness": c_d,
             "angular_acceleration_inf": [
@@ -171,4 +272,15 @@ def fig4_data(
     return out
 
 
-__all__ = ["DIPOLES", "QUADRUPOLES", "UNITS", "fig1_data", "fig2_data", "fig3_data", "fig4_data"]
+__all__ = [
+    "DIPOLES",
+    "QUADRUPOLES",
+    "R_0PLUS",
+    "UNITS",
+    "fig1_data",
+    "fig2_data",
+    "fig3_data",
+    "fig4_data",
+    "grid",
+    "refine",
+]

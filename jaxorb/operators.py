@@ -64,40 +64,16 @@ def check_operator_name(name: str) -> str:
     return name
 
 
-def incident_vector(incident: str | np.ndarray | list | tuple) -> np.ndarray:
-    """Normalised incident orbital state as a complex 3-vector (host side, before jit).
-
-    Args:
-        incident: ``"x"``, ``"y"``, ``"z"`` for |L_x>, |L_y>, |L_z>, or any nonzero, finite
-            3-vector of amplitudes on |+1>, |0>, |-1> (normalised here to unit norm so that
-            every injection carries one electron per incident channel).
-
-    Returns:
-        complex array, shape (3,), unit norm.
+def incident_vector(incident) -> np.ndarray:
+    """Normalised incident amplitudes on |m=+1>, |m=0>, |m=-1>, complex (3,)
+    (:func:`jaxorb.incident.incident_vector`: names, directions and explicit amplitudes).
 
     Raises:
         ValueError: unknown name, wrong shape, non-finite or zero vector.
     """
-    if isinstance(incident, str):
-        key = incident.lower().removeprefix("l")
-        if key not in INCIDENT_STATES:
-            raise ValueError(
-                "incident must be 'x', 'y', 'z' or a nonzero 3-vector of amplitudes on "
-                f"|+1>, |0>, |-1>; got {incident!r}"
-            )
-        return INCIDENT_STATES[key].copy()
-    try:
-        vec = np.asarray(incident, dtype=complex)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"incident must be 'x', 'y', 'z' or a 3-vector; got {incident!r}") from err
-    if vec.shape != (3,):
-        raise ValueError(f"incident must be a 3-vector (shape (3,)); got shape {vec.shape}")
-    if not np.all(np.isfinite(vec)):
-        raise ValueError(f"incident must have finite entries; got {vec}")
-    norm = np.linalg.norm(vec)
-    if norm == 0.0:
-        raise ValueError("incident must be a nonzero 3-vector; got the zero vector")
-    return vec / norm
+    from .incident import incident_vector as parse
+
+    return parse(incident)
 
 
 def angular_bands(op: np.ndarray) -> np.ndarray:

@@ -8,8 +8,7 @@ smooth. Several starts run together (vmapped); the best final point is returned.
 is deterministic for a given seed.
 """
 
-from __future__ import annotations
-
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -25,10 +24,16 @@ from .params import Params, check_real, validate_count, validate_params
 
 AXES = ("r", "alpha")
 DEFAULT_BOUNDS = {"r": (0.0, 20.0), "alpha": (0.0, 3.0)}
+#: A coordinate within this fraction of its interval from a bound, with the gradient pointing
+#: outward, counts as on the bound (the sin^2 map approaches a bound only quadratically, and
+#: Adam's last steps leave it about 1e-6 of the interval away).
+BOUND_TOLERANCE = 1e-4
+#: Seeds are the integers jax.random.key accepts on every platform.
+SEED_LIMIT = 2**63
 
 
 class OptimizeResult(NamedTuple):
-    """Result of :func:`maximize`.
+    """Result of :func:`maximize` / :func:`minimize`.
 
     Attributes:
         params: best point found, as :class:`Params` (U fixed).
@@ -43,6 +48,9 @@ class OptimizeResult(NamedTuple):
         bounds: {"r": (lo, hi), "alpha": (lo, hi)}.
         steps: optimiser steps taken.
         wall_time_s: wall time including compilation.
+        kind: "maximum" or "minimum".
+        on_bound: {axis: "lower" | "upper"} for each coordinate of the optimum that sits on a
+            bound with the objective still improving beyond it; empty for an interior optimum.
     """
 
     params: Params
@@ -56,14 +64,31 @@ class OptimizeResult(NamedTuple):
     bounds: dict
     steps: int
     wall_time_s: float
+    kind: str = "maximum"
+    on_bound: dict = {}  # noqa: RUF012 (never mutated)
+
+    def __repr__(self) -> str:
+        where = ", ".join(
+            f"{k} = {self.bounds[k][self.on_bound[k] == 'upper']:g} ({self.on_bound[k]} bound)"
+            if k in self.on_bound
+            else f"{k} = {float(getattr(self.params, k)):.6g}"
+            for k in AXES
+        )
+        return (
+            f"OptimizeResult({self.kind} of {self.objective} = {self.value:.10g} at U = {float(self.params.U):g}, "
+            f"{where}; |grad| = {self.grad_norm:.3g}; {len(self.values)} starts x {self.steps} steps "
+            f"in {self.wall_time_s:.1f} s)"
+        )
 
     def to_json(self) -> dict:
         """A JSON-serialisable record (floats and lists)."""
         return {
             "objective": self.objective,
+            "kind": self.kind,
             "optimum": {"U": float(self.params.U), "r": float(self.params.r), "alpha": float(self.params.alpha)},
             "value": self.value,
             "grad_norm": self.grad_norm,
+            "on_bound": self.on_bound,
             "bounds": {k: list(v) for k, v in self.bounds.items()},
             "steps": self.steps,
             "wall_time_s": self.wall_time_s,
@@ -75,7 +100,7 @@ class OptimizeResult(NamedTuple):
         }
 
 
-def _objective_fn(objective, nodes: int | None) -> tuple[Callable, str]:
+def _objective_fn(objective, nodes) -> tuple[Callable, str]:
     """(f(U, r, alpha) -> scalar, label) for a name or a callable of Params."""
     if isinstance(objective, str):
         q = quantities.get(objective, n=nodes)
@@ -87,23 +112,100 @@ def _objective_fn(objective, nodes: int | None) -> tuple[Callable, str]:
     raise ValueError(f"objective must be a quantity name ({quantities.NAMES_HELP}) or a callable f(Params)")
 
 
-def _check_bounds(bounds) -> dict:
+def _check_scalar(f: Callable, U: float, label: str) -> None:
+    """Refuse an objective that does not return one real number (traced, not compiled)."""
+    x = jax.ShapeDtypeStruct((), jnp.result_type(float))
+    out = jax.eval_shape(f, U, x, x)
+    shape, dtype = getattr(out, "shape", None), getattr(out, "dtype", None)
+    if shape != () or dtype is None or not jnp.issubdtype(dtype, jnp.floating):
+        got = f"shape {shape}, dtype {dtype}" if shape is not None else type(out).__name__
+        raise ValueError(f"objective must return one real number (a scalar); {label} returns {got}")
+
+
+def check_bounds(bounds) -> dict:
+    """Bounds {"r": (lo, hi), "alpha": (lo, hi)} completed from :data:`DEFAULT_BOUNDS`, each
+    finite with lo < hi and inside the parameter's valid range."""
     out = dict(DEFAULT_BOUNDS)
     if bounds is not None:
+        if not isinstance(bounds, dict):
+            raise ValueError(f"bounds must be a dict {{'r': (lo, hi), 'alpha': (lo, hi)}}; got {bounds!r}")
         unknown = set(bounds) - set(AXES)
         if unknown:
-            raise ValueError(f"bounds may name r and alpha only; got {sorted(unknown)}")
+            raise ValueError(f"bounds may name r and alpha only; got {sorted(map(str, unknown))}")
         out.update(bounds)
     for name, lim in out.items():
         try:
             lo, hi = (float(x) for x in lim)
         except (TypeError, ValueError) as err:
             raise ValueError(f"bounds[{name!r}] must be a pair (lo, hi); got {lim!r}") from err
-        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise ValueError(f"bounds[{name!r}] must be finite with lo < hi; got {lim!r}")
-        if name == "r" and lo <= -1:
-            raise ValueError(f"bounds['r'] must lie in r > -1; got {lim!r}")
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise ValueError(f"bounds[{name!r}] must be finite with lo < hi; got ({lo:g}, {hi:g})")
         out[name] = (lo, hi)
+    # the same range check as every other entry point (U is not bounded here)
+    validate_params(Params(0.0, np.array(out["r"]), np.array(out["alpha"])))
+    return out
+
+
+def check_seed(seed) -> int:
+    """A PRNG seed: an integer with 0 <= seed < 2**63."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < SEED_LIMIT:
+        raise ValueError(f"seed must be an integer with 0 <= seed < 2**63; got {seed!r}")
+    return int(seed)
+
+
+def _check_sign(sign) -> float:
+    if isinstance(sign, bool) or not isinstance(sign, (int, float, np.integer, np.floating)) or sign not in (1, -1):
+        raise ValueError(f"sign must be +1 (maximise) or -1 (minimise); got {sign!r}")
+    return float(sign)
+
+
+def random_starts(bounds: dict, starts: int, seed: int) -> np.ndarray:
+    """(starts, 2) points (r, alpha) drawn uniformly within ``bounds`` from ``seed``."""
+    n = validate_count("starts", starts, 1)
+    key = jax.random.PRNGKey(check_seed(seed))
+    (rlo, rhi), (alo, ahi) = check_bounds(bounds)["r"], check_bounds(bounds)["alpha"]
+    return np.asarray(jax.random.uniform(key, (n, 2), minval=jnp.array([rlo, alo]), maxval=jnp.array([rhi, ahi])))
+
+
+def _fixed_U(p0) -> float:
+    """The U of the optimisation: p0's (one concrete value), else 0.5."""
+    if p0 is None:
+        return 0.5
+    validate_params(p0)
+    U = check_real("U", p0.U, "U < 1")
+    if U is None or np.ndim(U) != 0:
+        raise ValueError("p0.U must be a single concrete value (U is fixed during the optimisation)")
+    return float(U)
+
+
+def _initial_points(p0, bounds: dict, starts: int, seed: int) -> np.ndarray:
+    """(S, 2) starting points (r, alpha) from ``p0`` or drawn at random."""
+    if p0 is None:
+        return random_starts(bounds, starts, seed)
+    try:
+        r0, a0 = np.broadcast_arrays(np.atleast_1d(np.asarray(p0.r, float)), np.atleast_1d(np.asarray(p0.alpha, float)))
+    except ValueError as err:
+        raise ValueError(f"p0.r and p0.alpha must have the same length (one start each); got {err}") from err
+    if r0.ndim != 1:
+        raise ValueError("p0.r and p0.alpha must be scalars or 1-D arrays of starts")
+    x0 = np.stack([r0, a0], axis=1)
+    (rlo, rhi), (alo, ahi) = bounds["r"], bounds["alpha"]
+    outside = (x0[:, 0] < rlo) | (x0[:, 0] > rhi) | (x0[:, 1] < alo) | (x0[:, 1] > ahi)
+    if np.any(outside):
+        raise ValueError(f"starting points must lie within the bounds {bounds}; got {x0[outside].tolist()}")
+    return x0
+
+
+def _on_bound(x: np.ndarray, grad: np.ndarray, bounds: dict, sign: float) -> dict:
+    """Which coordinates of x (r, alpha) sit on a bound that stops an improving objective."""
+    out = {}
+    for k, name in enumerate(AXES):
+        lo, hi = bounds[name]
+        tol, rising = BOUND_TOLERANCE * (hi - lo), sign * grad[k]
+        if x[k] - lo <= tol and rising < 0:
+            out[name] = "lower"
+        elif hi - x[k] <= tol and rising > 0:
+            out[name] = "upper"
     return out
 
 
@@ -121,8 +223,57 @@ def _default_optimizer(steps: int) -> optax.GradientTransformation:
     return optax.adam(optax.cosine_decay_schedule(0.05, max(steps, 1), alpha=1e-4))
 
 
+def _reporter(progress, steps: int, label: str, sign: float, t0: float) -> Callable:
+    """report(i, values): a progress line on stderr about every tenth step (or nothing)."""
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    every = max(1, steps // 10)
+
+    def report(i, vals):
+        if show and (i % every == 0 or i == steps - 1):
+            best = (np.max if sign > 0 else np.min)(vals)
+            print(
+                f"[jaxorb optimize] step {i + 1}/{steps}  best {label} = {best:.8g}  ({time.perf_counter() - t0:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return report
+
+
+def _descend(f, U, x0, bounds, opt, steps, sign, report) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run every start together for ``steps`` steps in the reparametrised variables.
+
+    Returns (xs (steps + 1, S, 2), values (steps + 1, S), grads (S, 2) at the last point).
+    """
+    lo = jnp.array([bounds["r"][0], bounds["alpha"][0]])
+    hi = jnp.array([bounds["r"][1], bounds["alpha"][1]])
+
+    def loss(u):
+        x = _to_x(u, lo, hi)
+        return -sign * f(U, x[0], x[1])
+
+    @jax.jit
+    def step(u, state):
+        vals, grads = jax.vmap(jax.value_and_grad(loss))(u)
+        updates, state = jax.vmap(opt.update)(grads, state, u)
+        return optax.apply_updates(u, updates), state, -sign * vals
+
+    to_x = jax.jit(jax.vmap(lambda v: _to_x(v, lo, hi)))
+    u = jnp.asarray(np.stack([_to_u(x0[:, k], lo[k], hi[k]) for k in range(2)], axis=1))
+    state = jax.vmap(opt.init)(u)
+    xs, vals = [np.asarray(to_x(u))], []
+    for i in range(steps):
+        u, state, v = step(u, state)  # v: the objective at xs[i]
+        vals.append(np.asarray(v))
+        xs.append(np.asarray(to_x(u)))
+        report(i, vals[-1])
+    final_vals, final_grads = jax.vmap(jax.value_and_grad(lambda x: f(U, x[0], x[1])))(jnp.asarray(xs[-1]))
+    vals.append(np.asarray(final_vals))
+    return np.stack(xs), np.stack(vals), np.asarray(final_grads)
+
+
 def maximize(
-    objective: str | Callable = "eta_yz_x",
+    objective: str | Callable = "eta_Lyz_x",
     p0: Params | None = None,
     *,
     bounds: dict | None = None,
@@ -137,115 +288,68 @@ def maximize(
     """Maximise ``objective`` over (r, alpha_R) within ``bounds`` at fixed U.
 
     Args:
-        objective: a quantity name (e.g. ``"eta_yz_x"``, ``"eta_z2_z"``, ``"delta_z"``) or a
-            callable ``f(Params) -> scalar`` (differentiable, jittable).
+        objective: a quantity name (e.g. ``"eta_Lyz_x"``, ``"eta_Lz2_z"``, ``"delta_z"``;
+            :func:`jaxorb.quantities.list_quantities`) or a callable ``f(Params) -> scalar``
+            (differentiable, jittable, one real number).
         p0: starting point(s): ``Params(U, r, alpha)`` with r, alpha scalars or 1-D arrays (one
             start each). Default: U = 0.5 and ``starts`` points drawn uniformly in the bounds
             from ``seed``.
         bounds: {"r": (lo, hi), "alpha": (lo, hi)}; default r in [0, 20], alpha in [0, 3].
-        starts: number of random starts when p0 gives none.
-        steps: optimiser steps.
+        starts: number of random starts when p0 gives none (>= 1).
+        steps: optimiser steps (>= 1).
         optimizer: an optax transformation (default Adam with a cosine-decayed step 0.05 ->
             5e-6 in the reparametrised variables).
-        seed: PRNG seed for the random starts (results are bit-for-bit reproducible on CPU).
+        seed: PRNG seed for the random starts, 0 <= seed < 2**63 (results are bit-for-bit
+            reproducible on CPU).
         nodes: kappa rule: None for the graded rule of :mod:`jaxorb.surface` (the public API's
-            default, ~1e-12), or Gauss-Legendre nodes per branch-split segment.
+            default, ~1e-12), or Gauss-Legendre nodes per branch-split segment (>= 2).
         progress: print progress lines (default: when stderr is a terminal).
         sign: +1 to maximise, -1 to minimise (see :func:`minimize`).
 
     Returns:
-        :class:`OptimizeResult`.
+        :class:`OptimizeResult`; its ``on_bound`` says which coordinates of the optimum sit on
+        a bound.
+
+    Raises:
+        ValueError: any invalid argument, before anything is compiled.
     """
     t0 = time.perf_counter()
-    bounds = _check_bounds(bounds)
+    bounds = check_bounds(bounds)
     steps = validate_count("steps", steps, 1)
     nodes = None if nodes is None else validate_count("nodes", nodes, 2)
+    sign = _check_sign(sign)
+    seed = check_seed(seed)
+    if optimizer is not None and not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
+        raise ValueError(f"optimizer must be an optax.GradientTransformation; got {type(optimizer).__name__}")
     f, label = _objective_fn(objective, nodes)
-    (rlo, rhi), (alo, ahi) = bounds["r"], bounds["alpha"]
-    if p0 is None:
-        n_starts = validate_count("starts", starts, 1)
-        key = jax.random.PRNGKey(seed)
-        x0 = np.asarray(
-            jax.random.uniform(key, (n_starts, 2), minval=jnp.array([rlo, alo]), maxval=jnp.array([rhi, ahi]))
-        )
-        U = 0.5
-    else:
-        validate_params(p0)
-        U = check_real("U", p0.U, "U < 1")
-        if U is None or np.ndim(U) != 0:
-            raise ValueError("p0.U must be a single concrete value (U is fixed during the optimisation)")
-        U = float(U)
-        r0, a0 = np.broadcast_arrays(np.atleast_1d(np.asarray(p0.r, float)), np.atleast_1d(np.asarray(p0.alpha, float)))
-        if r0.ndim != 1:
-            raise ValueError("p0.r and p0.alpha must be scalars or 1-D arrays of starts")
-        x0 = np.stack([r0, a0], axis=1)
-        outside = (x0[:, 0] < rlo) | (x0[:, 0] > rhi) | (x0[:, 1] < alo) | (x0[:, 1] > ahi)
-        if np.any(outside):
-            raise ValueError(f"starting points must lie within the bounds {bounds}; got {x0[outside].tolist()}")
-    validate_params(Params(U, np.array([rlo, rhi]), np.array([alo, ahi])))
+    U = _fixed_U(p0)
+    _check_scalar(f, U, label)
+    x0 = _initial_points(p0, bounds, starts, seed)
     opt = optimizer if optimizer is not None else _default_optimizer(steps)
-    lo = jnp.array([rlo, alo])
-    hi = jnp.array([rhi, ahi])
-
-    def value(u):
-        x = _to_x(u, lo, hi)
-        return f(U, x[0], x[1])
-
-    def loss(u):
-        return -sign * value(u)
-
-    @jax.jit
-    def step(u, state):
-        vals, grads = jax.vmap(jax.value_and_grad(loss))(u)
-        updates, state = jax.vmap(opt.update)(grads, state, u)
-        return optax.apply_updates(u, updates), state, -sign * vals
-
-    u = jnp.asarray(np.stack([_to_u(x0[:, 0], rlo, rhi), _to_u(x0[:, 1], alo, ahi)], axis=1))
-    state = jax.vmap(opt.init)(u)
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    xs, vals = [np.asarray(jax.vmap(lambda v: _to_x(v, lo, hi))(u))], []
-    every = max(1, steps // 10)
-    for i in range(steps):
-        u, state, v = step(u, state)
-        vals.append(np.asarray(v))
-        xs.append(np.asarray(jax.vmap(lambda v: _to_x(v, lo, hi))(u)))
-        if show and (i % every == 0 or i == steps - 1):
-            best = (np.max if sign > 0 else np.min)(vals[-1])
-            print(
-                f"[jaxorb optimize] step {i + 1}/{steps}  best {label} = {best:.8g}  ({time.perf_counter() - t0:.1f} s)",
-                file=sys.stderr,
-                flush=True,
-            )
-    final_vals, final_grads = jax.vmap(jax.value_and_grad(lambda x: f(U, x[0], x[1])))(jnp.asarray(xs[-1]))
-    final_vals = np.asarray(final_vals)
-    vals.append(final_vals)
-    best = int(np.argmax(sign * np.where(np.isnan(final_vals), -np.inf * sign, final_vals)))
-    hist_x = np.stack(xs)
-    history = {"r": hist_x[:, :, 0], "alpha": hist_x[:, :, 1], "value": np.stack(vals)[1:]}
-    history["value"] = np.concatenate(
-        [
-            np.asarray(jax.vmap(lambda x: f(U, x[0], x[1]))(jnp.asarray(x0)))[None],
-            history["value"][:-1],
-            final_vals[None],
-        ]
-    )
+    xs, vals, grads = _descend(f, U, x0, bounds, opt, steps, sign, _reporter(progress, steps, label, sign, t0))
+    final = vals[-1]
+    best = int(np.argmax(np.where(np.isnan(final), -np.inf, sign * final)))
     return OptimizeResult(
-        params=Params(U, float(hist_x[-1, best, 0]), float(hist_x[-1, best, 1])),
-        value=float(final_vals[best]),
-        grad_norm=float(np.linalg.norm(np.asarray(final_grads)[best])),
+        params=Params(U, float(xs[-1, best, 0]), float(xs[-1, best, 1])),
+        value=float(final[best]),
+        grad_norm=float(np.linalg.norm(grads[best])),
         starts=x0,
-        finals=hist_x[-1],
-        values=final_vals,
-        history=history,
+        finals=xs[-1],
+        values=final,
+        history={"r": xs[:, :, 0], "alpha": xs[:, :, 1], "value": vals},
         objective=label,
         bounds=bounds,
         steps=steps,
         wall_time_s=time.perf_counter() - t0,
+        kind="maximum" if sign > 0 else "minimum",
+        on_bound=_on_bound(xs[-1, best], grads[best], bounds, sign),
     )
 
 
 def minimize(objective: str | Callable = "delta_z", p0: Params | None = None, **kwargs) -> OptimizeResult:
     """Minimise ``objective`` over (r, alpha_R): :func:`maximize` with the sign flipped."""
+    if "sign" in kwargs:
+        raise ValueError("minimize takes no sign (it is -1); call maximize(..., sign=...) instead")
     return maximize(objective, p0, sign=-1.0, **kwargs)
 
 
@@ -257,8 +361,11 @@ def landscape(
     nodes: int | None = None,
 ):
     """Objective on a regular (r, alpha) grid: (r (nr,), alpha (na,), values (nr, na))."""
+    bounds = check_bounds(bounds)
+    validate_params(Params(U, 0.0, 0.0))
+    shape = tuple(validate_count("shape", n, 2) for n in shape)
+    nodes = None if nodes is None else validate_count("nodes", nodes, 2)
     f, _ = _objective_fn(objective, nodes)
-    bounds = _check_bounds(bounds)
     r = np.linspace(*bounds["r"], shape[0])
     a = np.linspace(*bounds["alpha"], shape[1])
     rr, aa = np.meshgrid(r, a, indexing="ij")

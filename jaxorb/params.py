@@ -1,11 +1,21 @@
-"""Model parameters and input validation (done on the host, before any compilation).
+"""Model parameters, their valid domain and every input check (done on the host, before any
+compilation).
 
-Units (PHYSICS.md §1): U in E_F; r and alpha in hbar^2/2m (``r = 0.5`` is the paper's
+Units (docs/theory.md §1): U in E_F; r and alpha in hbar^2/2m (``r = 0.5`` is the paper's
 r/(1/2m) = 0.5); lengths in 1/k_F.
+
+The valid domain is defined once, in :data:`PARAM_RANGES`; the API, :func:`jaxorb.sweep` and
+:func:`jaxorb.optimize.maximize` all check with :func:`check_param` / :func:`check_params`.
+Inside it every public quantity is computed to the accuracy documented in the README (tested
+at its edges against a refined quadrature, tests/test_domain.py); outside it a ``ValueError``
+names the parameter and this range.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
+import os
 from typing import Any, NamedTuple
 
 import jax
@@ -15,11 +25,12 @@ import numpy as np
 class Params(NamedTuple):
     """Parameters of the bilayer; a JAX pytree (fields may be scalars, arrays or tracers).
 
+    The valid ranges are those of :data:`PARAM_RANGES` (``domain_text(name)`` prints them).
+
     Attributes:
-        U: potential step of the right layer, in E_F. Must satisfy U < 1 (else no propagating
-            states in the right layer); may be negative.
-        r: crystal-field strength, in hbar^2/2m. Must satisfy r > -1.
-        alpha: interfacial orbital Rashba strength alpha_R, in hbar^2/2m; any real value.
+        U: potential step of the right layer, in E_F: -100 <= U <= 0.999.
+        r: crystal-field strength, in hbar^2/2m: -1 < r <= 100.
+        alpha: interfacial orbital Rashba strength alpha_R, in hbar^2/2m: -100 <= alpha <= 100.
     """
 
     U: Any = 0.5
@@ -27,11 +38,83 @@ class Params(NamedTuple):
     alpha: Any = 0.0
 
 
-_RANGES = {
-    "U": ("U < 1 (U is the potential step in E_F; U >= 1 leaves no propagating states)", None, 1.0),
-    "r": ("r > -1 (crystal field in hbar^2/2m)", -1.0, None),
-    "alpha": ("any finite real alpha (Rashba strength in hbar^2/2m)", None, None),
+class Range(NamedTuple):
+    """Interval [low, high] of a parameter (open at ``low`` if ``low_open``), its unit, what it
+    is, and why the interval ends where it does."""
+
+    low: float
+    high: float
+    unit: str
+    meaning: str
+    why: str
+    low_open: bool = False
+
+
+#: The valid domain, one interval per parameter. Inside it every public quantity is converged
+#: to 1e-6 relative or better with its default quadrature (typical points: 1e-10;
+#: tests/test_domain.py checks values and gradients at the edges against a refined rule).
+#: Beyond the edges the default rule loses that accuracy: U -> 1 shrinks the right layer's
+#: Fermi sphere to a point (k_r = sqrt(1 - U)); r >> 100 and |alpha| >> 100 squeeze the
+#: structure of the integrand into a sliver of the Fermi disk. r -> -1 stays accurate (the
+#: helicity +-1 band's branch point moves off beyond k_F), so r > -1 is the physical bound itself.
+PARAM_RANGES: dict[str, Range] = {
+    "U": Range(
+        -100.0,
+        0.999,
+        "E_F",
+        "potential step of the right layer",
+        "closer to 1 the right layer's Fermi sphere shrinks to a point and the quadrature loses accuracy",
+    ),
+    "r": Range(
+        -1.0,
+        100.0,
+        "hbar^2/2m",
+        "crystal-field strength",
+        "r <= -1 has no bound helicity +-1 band; larger r is not resolved by the quadrature",
+        low_open=True,
+    ),
+    "alpha": Range(
+        -100.0,
+        100.0,
+        "hbar^2/2m",
+        "interfacial orbital Rashba strength alpha_R",
+        "larger |alpha| is not resolved by the quadrature",
+    ),
 }
+
+#: Positive-only SI and model inputs, their unit and meaning.
+POSITIVE = {
+    "transparency": "p = rho_R l_R / AR_I of the memory-loss equation",
+}
+
+
+def fmt(x) -> str:
+    """A number as plain text (``1.5``, not ``np.float64(1.5)``)."""
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    try:
+        v = complex(x)
+    except (TypeError, ValueError):
+        return repr(x)
+    if v.imag != 0:
+        return f"{v:.6g}".strip("()")
+    f = v.real
+    if f == int(f) if math.isfinite(f) else False:
+        return str(int(f)) if abs(f) < 1e16 else f"{f:g}"
+    return repr(float(f))
+
+
+def _fmt_values(arr: np.ndarray) -> str:
+    if arr.ndim == 0 or arr.size == 1:
+        return fmt(arr.reshape(-1)[0])
+    return f"array of shape {arr.shape}"
+
+
+def domain_text(name: str) -> str:
+    """The valid range of a parameter as one line, e.g. ``-100 <= U <= 0.999 (E_F)``."""
+    rng = PARAM_RANGES[name]
+    low = "<" if rng.low_open else "<="
+    return f"{fmt(rng.low)} {low} {name} <= {fmt(rng.high)} ({rng.meaning}, in {rng.unit})"
 
 
 def _is_tracer(x) -> bool:
@@ -44,59 +127,225 @@ def concrete(x) -> np.ndarray | None:
         return None
     try:
         return np.asarray(x)
-    except Exception:  # pragma: no cover - e.g. an abstract value
+    except Exception:  # an abstract value, or a ragged nested list (checked by the caller)
         return None
 
 
-def check_real(name: str, value, allowed: str) -> np.ndarray | None:
-    """Check a real, finite parameter; return it as an array (None if traced)."""
-    arr = concrete(value)
-    if arr is None:
+def _as_real_array(name: str, value, allowed: str) -> np.ndarray | None:
+    """``value`` as a finite real float64 array, None if traced; ValueError naming ``name``."""
+    if _is_tracer(value):
         return None
-    if np.iscomplexobj(arr) or not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{name} must be real; allowed: {allowed}; got {value!r}")
+    if isinstance(value, str):
+        raise ValueError(f"{name} must be a real number; allowed: {allowed}; got the string {value!r}")
+    try:
+        arr = np.asarray(value)
+    except Exception as err:
+        raise ValueError(
+            f"{name} must be a real number or a rectangular array; allowed: {allowed}; got {value!r}"
+        ) from err
+    if arr.dtype == object:
+        try:
+            arr = np.asarray(value, dtype=float)
+        except Exception as err:
+            raise ValueError(f"{name} must be a real number or a rectangular array; allowed: {allowed}") from err
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"{name} must be a real number; allowed: {allowed}; got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{name} must be real; allowed: {allowed}; got {_fmt_values(arr)}")
+    arr = arr.astype(np.float64)
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite; allowed: {allowed}; got {value!r}")
+        bad = arr[~np.isfinite(arr)].reshape(-1)[0]
+        raise ValueError(f"{name} must be finite; allowed: {allowed}; got {name} = {fmt(bad)}")
     return arr
 
 
-def validate_params(p: Params) -> Params:
-    """Raise ``ValueError`` naming the parameter and its allowed range if ``p`` is invalid.
+def check_real(name: str, value, allowed: str) -> np.ndarray | None:
+    """Check a real, finite input; return it as a float64 array (None if traced)."""
+    return _as_real_array(name, value, allowed)
+
+
+def check_param(name: str, values) -> np.ndarray | None:
+    """Check U, r or alpha against :data:`PARAM_RANGES`; return a float64 array.
+
+    Args:
+        name: ``"U"``, ``"r"`` or ``"alpha"``.
+        values: a number or an array of any shape (traced values pass through unchecked: None).
+
+    Raises:
+        ValueError: not real, not finite or outside the range; the message names the parameter,
+            the offending value and the range.
+    """
+    if name not in PARAM_RANGES:
+        raise ValueError(f"unknown parameter {name!r}; the parameters are {', '.join(PARAM_RANGES)}")
+    rng = PARAM_RANGES[name]
+    allowed = domain_text(name)
+    arr = _as_real_array(name, values, allowed)
+    if arr is None or arr.size == 0:
+        return arr
+    below = arr <= rng.low if rng.low_open else arr < rng.low
+    if np.any(arr > rng.high) or np.any(below):
+        bad = arr.max() if np.any(arr > rng.high) else arr.min()
+        raise ValueError(f"{name} must satisfy {allowed}; got {name} = {fmt(bad)} ({rng.why})")
+    return arr
+
+
+def check_params(p: Params) -> tuple[int, ...]:
+    """Check every field of ``p`` and that the fields broadcast; return the broadcast shape.
 
     Traced fields (inside jit/grad) cannot be checked and are passed through.
     """
     if not isinstance(p, Params):
         raise ValueError(f"expected jaxorb.Params(U=..., r=..., alpha=...); got {type(p).__name__}")
-    for name, (allowed, low, high) in _RANGES.items():
-        arr = check_real(name, getattr(p, name), allowed)
-        if arr is None:
-            continue
-        if high is not None and np.any(arr >= high):
-            raise ValueError(f"{name} must satisfy {allowed}; got {name} = {arr.max()!r}")
-        if low is not None and np.any(arr <= low):
-            raise ValueError(f"{name} must satisfy {allowed}; got {name} = {arr.min()!r}")
+    shapes = []
+    for name in PARAM_RANGES:
+        value = getattr(p, name)
+        arr = check_param(name, value)
+        shapes.append(np.shape(value) if arr is None else arr.shape)
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        got = ", ".join(f"{n} {s}" for n, s in zip(PARAM_RANGES, shapes))
+        raise ValueError(f"U, r and alpha must broadcast against each other (NumPy rules); got shapes {got}") from None
+
+
+def validate_params(p: Params) -> Params:
+    """Raise ``ValueError`` naming the parameter and its range if ``p`` is invalid; return ``p``."""
+    check_params(p)
     return p
 
 
-def validate_depths(z) -> np.ndarray | None:
-    """Depths z in 1/k_F: finite, >= 0. Returns a 1-D float array (None if traced)."""
-    arr = concrete(z)
-    if arr is None:
+def check_positive(name: str, value, unit: str, meaning: str = "") -> np.ndarray | None:
+    """A real, finite, strictly positive input (number or array); float64 array (None if traced)."""
+    what = f" ({meaning})" if meaning else ""
+    allowed = f"{name} > 0 in {unit}{what}" if unit else f"{name} > 0{what}"
+    arr = _as_real_array(name, value, allowed)
+    if arr is not None and arr.size and np.any(arr <= 0):
+        raise ValueError(f"{name} must satisfy {allowed}; got {name} = {fmt(arr.min())}")
+    return arr
+
+
+def check_transparency(value) -> np.ndarray | None:
+    """The memory-loss parameter p = rho_R l_R / AR_I: real, finite, > 0 (number or array)."""
+    return check_positive("transparency", value, "", POSITIVE["transparency"])
+
+
+def validate_depths(z, name: str = "z") -> np.ndarray | None:
+    """Depths in 1/k_F: finite, >= 0, at least one. Returns a 1-D float64 array (None if traced)."""
+    if _is_tracer(z):
         return None
+    arr = _as_real_array(name, z, f"{name} >= 0 in 1/k_F")
     arr = np.atleast_1d(arr)
     if arr.ndim != 1:
-        raise ValueError(f"z must be a scalar or 1-D array of depths in 1/k_F; got shape {arr.shape}")
-    if np.iscomplexobj(arr) or not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"z must be real depths in 1/k_F, z >= 0; got dtype {arr.dtype}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("z must be finite depths in 1/k_F (z >= 0); got a non-finite value")
+        raise ValueError(f"{name} must be a number or a 1-D array of depths in 1/k_F; got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must hold at least one depth (1/k_F); got an empty array")
     if np.any(arr < 0):
-        raise ValueError(f"z must satisfy z >= 0 (depth into the right layer, 1/k_F); got min z = {arr.min()}")
-    return arr.astype(float)
+        raise ValueError(
+            f"{name} must satisfy {name} >= 0 (depth into the right layer, 1/k_F); got {name} = {fmt(arr.min())}"
+        )
+    return arr
 
 
-def validate_count(name: str, value, minimum: int) -> int:
-    """A static node count: an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+def validate_count(name: str, value, minimum: int, maximum: int | None = None) -> int:
+    """A static count: an integer in [minimum, maximum]."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(
+            f"{name} must be an integer >= {minimum}; got {fmt(value) if not isinstance(value, str) else repr(value)}"
+        )
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be an integer <= {maximum}; got {fmt(value)}")
     return int(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Precision
+
+_DTYPES = {"float64": "float64", "float32": "float32"}
+
+
+def check_dtype(dtype) -> str:
+    """``"float64"`` or ``"float32"`` from a string, a NumPy dtype or a scalar type."""
+    try:
+        name = np.dtype(dtype).name if not isinstance(dtype, str) else np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in _DTYPES:
+        raise ValueError(f"dtype must be 'float64' or 'float32' (a string or a NumPy dtype); got {dtype!r}")
+    return name
+
+
+@contextlib.contextmanager
+def precision(dtype, *inputs):
+    """Run the enclosed computation in ``dtype`` whatever the process-wide x64 setting.
+
+    JAX computes in 32 bits unless ``jax_enable_x64`` is on. Concrete inputs: the block runs in
+    a local x64 scope of the asked width (``jax.enable_x64``). Traced inputs (the caller's own
+    jit/grad) already fix the width; asking float64 inside a 32-bit trace is refused instead of
+    computed silently in float32.
+    """
+    name = check_dtype(dtype)
+    want64 = name == "float64"
+    traced = any(_is_tracer(x) for x in jax.tree_util.tree_leaves(inputs))
+    if traced:
+        if want64 and not jax.config.jax_enable_x64:
+            raise ValueError(
+                "dtype='float64' was asked inside a jit/grad trace while jax_enable_x64 is off, which "
+                "would compute in float32: call jax.config.update('jax_enable_x64', True) before "
+                "tracing, or pass dtype='float32'"
+            )
+        if not want64 and jax.config.jax_enable_x64:
+            leaves = [x for x in jax.tree_util.tree_leaves(inputs) if _is_tracer(x)]
+            if any(np.dtype(x.dtype).itemsize > 4 for x in leaves if np.issubdtype(x.dtype, np.inexact)):
+                raise ValueError(
+                    "dtype='float32' was asked for float64 traced inputs: cast them to float32 "
+                    "first, or pass dtype='float64'"
+                )
+        yield name
+        return
+    if jax.config.jax_enable_x64 == want64:
+        yield name
+        return
+    with jax.enable_x64(want64):
+        yield name
+
+
+# ---------------------------------------------------------------------------------------------
+# Resource limits
+
+
+def memory_limit() -> int:
+    """Bytes one call may plan to allocate: ``JAXORB_MEMORY_LIMIT`` (bytes, or with a suffix
+    K/M/G/T for KiB..TiB) if set, else half the machine's physical memory."""
+    text = os.environ.get("JAXORB_MEMORY_LIMIT", "").strip()
+    if text:
+        units = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+        mult = 1
+        t = text.upper().removesuffix("IB").removesuffix("B")
+        if t and t[-1] in units:
+            mult, t = units[t[-1]], t[:-1]
+        try:
+            return int(float(t) * mult)
+        except ValueError:
+            raise ValueError(f"JAXORB_MEMORY_LIMIT must be a size such as 8G or 8589934592; got {text!r}") from None
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")) // 2
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 * 2**30
+
+
+def gib(nbytes: float) -> str:
+    return f"{nbytes / 2**30:.3g} GiB"
+
+
+def check_memory(what: str, nbytes: float, advice: str) -> None:
+    """Refuse a computation whose working set ``nbytes`` exceeds :func:`memory_limit`.
+
+    Raises:
+        ValueError: says what needs how much, the limit, and ``advice`` (what to do instead).
+    """
+    limit = memory_limit()
+    if nbytes > limit:
+        raise ValueError(
+            f"{what} needs about {gib(nbytes)} of memory, more than the limit of {gib(limit)} "
+            f"(half the physical memory, or JAXORB_MEMORY_LIMIT): {advice}"
+        )

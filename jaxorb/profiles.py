@@ -24,9 +24,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import incident as _incident
 from . import interface, observables, quadrature
-from .operators import OPERATOR_NAMES, check_operator_name, const, incident_vector
-from .params import Params, validate_count, validate_depths, validate_params
+from .operators import OPERATOR_NAMES, check_operator_name
+from .params import Params, check_dtype, check_memory, check_params, precision, validate_count, validate_depths
 
 
 class Expansion(NamedTuple):
@@ -56,9 +57,9 @@ def _pair_types(c):
 
 
 def density_matrix(incident) -> np.ndarray:
-    """rho_in = |in><in| for a normalised incident vector (host side); shape (3, 3)."""
-    vec = incident_vector(incident)
-    return np.outer(vec, np.conj(vec))
+    """rho_in = |in><in| for a normalised incident state (host side); shape (3, 3)
+    (:func:`jaxorb.incident.density_matrix`)."""
+    return _incident.density_matrix(incident)
 
 
 def expansion(
@@ -126,7 +127,7 @@ NODES_BASE = quadrature.DEFAULT_NODES
 NODES_PER_DEPTH = 0.25
 
 
-def nodes_for_depth(z_max: float, base: int = NODES_BASE) -> int:
+def nodes_for_depth(z_max, base: int = NODES_BASE) -> int:
     """Kappa nodes per segment for a profile up to depth ``z_max`` (1/k_F).
 
     The integrand oscillates in kappa like exp(i (q_t - q_r) z) and its evanescent part decays
@@ -135,8 +136,33 @@ def nodes_for_depth(z_max: float, base: int = NODES_BASE) -> int:
     at z = 0, 1e-12 at z = 100 and 1e-9 at z = 200 (tests/test_quadrature.py). Convergence is
     slower when a branch point coincides with k_F (U = 0 or U = -r): then about 1e-7 at z = 0
     with the defaults, and more nodes are needed for 1e-10.
+
+    Args:
+        z_max: deepest depth, a finite real number >= 0 (1/k_F).
+        base: nodes at z = 0, an integer >= 2.
+
+    Raises:
+        ValueError: a non-real, non-finite or negative depth, or a bad ``base``.
     """
-    return int(base + math.ceil(NODES_PER_DEPTH * max(float(z_max), 0.0)))
+    z = validate_depths(z_max, "z_max")
+    if z is None:
+        raise ValueError("z_max must be a concrete number (it sets a static node count), not a traced value")
+    base = validate_count("base", base, 2)
+    return int(base + math.ceil(NODES_PER_DEPTH * float(z.max())))
+
+
+#: Working set of a profile per kappa node, and per kappa node and depth, in bytes (the
+#: expansion's coefficients of eight observables, and the (K, 3, nz) complex phases with the
+#: products over them); NumPy's Gauss-Legendre construction adds 24 n^2 bytes on the host.
+PROFILE_BYTES_PER_NODE = 8192
+PROFILE_BYTES_PER_NODE_DEPTH = 256
+
+
+def profile_working_set(nodes: int, nz: int, points: int = 1) -> float:
+    """Estimated bytes of :func:`profile` with ``nodes`` per segment, ``nz`` depths and ``points``
+    parameter points."""
+    k = 3 * int(nodes)
+    return points * k * (PROFILE_BYTES_PER_NODE + PROFILE_BYTES_PER_NODE_DEPTH * nz) + 24 * int(nodes) ** 2
 
 
 class Profile(NamedTuple):
@@ -192,14 +218,11 @@ def profile_arrays(U, r, alpha, rho_in, z, names: tuple[str, ...] = OPERATOR_NAM
     }
 
 
-def _run_in(dtype: str, fn, *args, **kwargs):
-    if dtype == "float64":
+def _run_in(dtype, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` computed in ``dtype`` ("float64" or "float32") whatever the
+    process-wide JAX setting (:func:`jaxorb.params.precision`)."""
+    with precision(dtype, *args):
         return fn(*args, **kwargs)
-    if dtype == "float32":
-        with jax.enable_x64(False):
-            args = [const(a) if isinstance(a, np.ndarray) else a for a in args]
-            return fn(*args, **kwargs)
-    raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}")
 
 
 def profile(
@@ -210,38 +233,44 @@ def profile(
     nodes: int | None = None,
     phi_points: int | None = None,
     observables: tuple[str, ...] | list[str] | None = None,
-    dtype: str = "float64",
+    dtype="float64",
 ) -> Profile:
     """Fermi-disk averaged densities, currents and torques at the depths ``z``.
 
-    Implements PHYSICS.md §5-§7: per kappa one 6x6 solve (§4), the phi average done exactly by
-    angular harmonics (equivalent to the equally spaced rule with >= 5 points, §6), and the
-    depth dependence as a sum of exponentials.
+    Implements docs/theory.md §5-§7: per kappa one interface solve (§4), the phi average done
+    exactly by angular harmonics (equivalent to the equally spaced rule with >= 5 points, §6),
+    and the depth dependence as a sum of exponentials.
 
     Args:
-        p: :class:`Params` (U < 1, r > -1, finite alpha).
-        z: depths in 1/k_F, scalar or 1-D array, z >= 0.
-        incident: ``"x"``, ``"y"``, ``"z"`` or a nonzero 3-vector (normalised here).
+        p: :class:`Params` inside the valid domain (:data:`jaxorb.params.PARAM_RANGES`). Fields
+            may be arrays: they are broadcast against each other and every field of the result
+            gets their shape as leading dimensions (density[name] has shape (*shape, nz)).
+        z: depths in 1/k_F, a number or a non-empty 1-D array, z >= 0.
+        incident: the injected state: ``"x"``, ``"y"``, ``"z"`` (the dipole along that axis),
+            ``"m=+1"``, ``"m=0"``, ``"m=-1"``, :func:`jaxorb.along` ``(n)`` or
+            :func:`jaxorb.amplitudes` ``(c_plus, c_zero, c_minus)`` (:mod:`jaxorb.incident`).
         nodes: Gauss-Legendre nodes per kappa segment. Default :func:`nodes_for_depth` of
-            max(z): 24 at z = 0 (converged to ~1e-10), plus one per 4 units of z (the integrand
-            oscillates in kappa like exp(i (q_t - q_r) z), so the nodes needed grow linearly).
+            max(z): 24 at z = 0, plus one per 4 units of z (the integrand oscillates in kappa
+            like exp(i (q_t - q_r) z), so the nodes needed grow linearly).
         phi_points: None for the exact harmonic phi average; an integer >= 1 uses the
             straightforward equally spaced rule with one 6x6 solve per (kappa, phi) instead
             (:mod:`jaxorb.reference`; exact from 5 points, slower).
         observables: names to compute (default all eight: Lx Ly Lz Lxy Lyz Lzx Lx2-y2 Lz2).
-        dtype: ``"float64"`` (default) or ``"float32"``. float32 results agree with float64 to
-            about 1e-4 relative at z = 0 (tests/test_profiles.py).
+        dtype: ``"float64"`` (default) or ``"float32"``, a string or a NumPy dtype; the result
+            has exactly this precision whatever the process-wide JAX setting (README,
+            "Precision", for the measured float32 error).
 
     Returns:
         :class:`Profile`.
 
     Raises:
-        ValueError: invalid parameters, depths, incident state, node counts or dtype.
+        ValueError: invalid parameters, depths, incident state, node counts or dtype, or a
+            profile that would not fit in memory (the message says how much it needs).
     """
-    validate_params(p)
-    if dtype not in ("float64", "float32"):
-        raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}")
+    shape = check_params(p)
+    dtype = check_dtype(dtype)
     zc = validate_depths(z)
+    incident = _incident.state(incident)
     rho_in = density_matrix(incident)
     if observables is None:
         names = OPERATOR_NAMES
@@ -256,24 +285,44 @@ def profile(
             raise ValueError("nodes must be given when z is traced (it sets a static size)")
         nodes = nodes_for_depth(float(zc.max()))
     nodes = validate_count("nodes", nodes, 2)
-    z_arr = zc if zc is not None else jnp.atleast_1d(z)
     if phi_points is not None:
         phi_points = validate_count("phi_points", phi_points, 1)
-        from . import reference
+    points = int(np.prod(shape)) if shape else 1
+    nz = zc.size if zc is not None else int(np.size(z))
+    check_memory(
+        f"profile with {nodes} kappa nodes per segment, {nz} depths and {points} parameter points",
+        profile_working_set(nodes, nz, points) * (phi_points or 1),
+        "compute fewer depths or parameter points per call; the deepest depth sets the nodes "
+        "(nodes_for_depth), so split far depths into separate calls or pass fewer nodes",
+    )
+    z_in = zc if zc is not None else z
+    with precision(dtype, p, z) as dt:
+        z_arr = jnp.asarray(z_in, dtype=jnp.result_type(float))
+        if zc is None:
+            z_arr = jnp.atleast_1d(z_arr)
+        if phi_points is not None:
+            from . import reference
 
-        out = _run_in(
-            dtype,
-            reference.profile_arrays,
-            p.U,
-            p.r,
-            p.alpha,
-            incident_vector(incident),
-            z_arr,
-            names=names,
-            n=nodes,
-            n_phi=phi_points,
-        )
-    else:
-        out = _run_in(dtype, profile_arrays, p.U, p.r, p.alpha, rho_in, z_arr, names=names, n=nodes)
+            vec = _incident.incident_vector(incident)
+
+            def one(U, r, alpha):
+                return reference.profile_arrays(U, r, alpha, vec, z_arr, names=names, n=nodes, n_phi=phi_points)
+
+        else:
+            rho = jnp.asarray(rho_in, dtype=jnp.result_type(complex))
+
+            def one(U, r, alpha):
+                return profile_arrays(U, r, alpha, rho, z_arr, names=names, n=nodes)
+
+        if shape:
+            fdt = jnp.result_type(float)
+            U, r, alpha = jnp.broadcast_arrays(*(jnp.asarray(x, dtype=fdt) for x in p))
+            flat = jax.vmap(one)(U.ravel(), r.ravel(), alpha.ravel())
+            out = {k: jnp.moveaxis(v.reshape(shape + v.shape[1:]), len(shape), 0) for k, v in flat.items()}
+        else:
+            out = one(p.U, p.r, p.alpha)
+    for leaf in jax.tree_util.tree_leaves(out):
+        if np.dtype(leaf.dtype).name != dt:
+            raise RuntimeError(f"profile computed in {leaf.dtype} although {dt} was asked")  # pragma: no cover
     named = {key: dict(zip(names, val)) for key, val in out.items()}
     return Profile(z=z_arr, nodes=nodes, **named)

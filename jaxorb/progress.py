@@ -1,22 +1,17 @@
-"""A dependency-free progress bar on stderr: points done, throughput (points/s) and ETA.
+"""Progress of a sweep on stderr: points done, throughput (points/s), elapsed time and ETA.
 
+Drawn by :mod:`tqdm` (``tqdm.auto``: a text bar in a terminal, a widget in a Jupyter notebook),
+always at the same width (the terminal's, or 100 columns on a forced non-terminal stream).
 Shown only on a terminal (``stream.isatty()``) unless forced; ``quiet=True`` silences it.
 """
 
 from __future__ import annotations
 
 import sys
-import time
 from typing import TextIO
 
-
-def _clock(seconds: float) -> str:
-    if not seconds < 1e7:  # inf or nan
-        return "--:--"
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h:d}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+#: Width of the line on a stream that is not a terminal (tqdm then cannot measure it).
+FALLBACK_COLUMNS = 100
 
 
 class Progress:
@@ -43,64 +38,57 @@ class Progress:
         min_interval: float = 0.2,
     ):
         self.stream = sys.stderr if stream is None else stream
-        if quiet is None:
-            isatty = getattr(self.stream, "isatty", None)
-            self.enabled = bool(isatty and isatty())
-        else:
-            self.enabled = not quiet
+        isatty = getattr(self.stream, "isatty", None)
+        tty = bool(isatty and isatty())
+        self.enabled = tty if quiet is None else not quiet
         self.total = int(total)
         self.label = label
         self.initial = int(initial)
-        self.done = int(initial)
-        self.min_interval = min_interval
-        self.t0 = time.perf_counter()
-        self._last = -float("inf")
-        self._width = 0
+        if tty:  # a terminal (the notebook widget when running in Jupyter)
+            from tqdm.auto import tqdm
+        else:  # a forced plain stream: text only
+            from tqdm import tqdm
+        self._bar = tqdm(
+            total=self.total,
+            initial=self.initial,
+            desc=label,
+            unit="pt",
+            unit_scale=self.total >= 100_000,  # 1.05M/4.19M; small counts exactly
+            file=self.stream,
+            disable=not self.enabled,
+            mininterval=min_interval,
+            ncols=None if tty else FALLBACK_COLUMNS,
+            dynamic_ncols=False,
+            leave=True,
+            delay=0,
+        )
+
+    @property
+    def done(self) -> int:
+        """Points done so far (including ``initial``)."""
+        return int(self._bar.n)
 
     @property
     def rate(self) -> float:
         """Points per second computed in this run (0 before the first update)."""
-        dt = time.perf_counter() - self.t0
+        d = self._bar.format_dict
+        elapsed = d.get("elapsed") or 0.0
         new = self.done - self.initial
-        return new / dt if dt > 0 and new > 0 else 0.0
+        return new / elapsed if elapsed > 0 and new > 0 else 0.0
 
     def line(self) -> str:
-        """The text of the bar, e.g. ``jaxorb sweep [#####.....] 512/1024 50% 1.2e+03 pts/s ETA 00:01``."""
-        frac = self.done / self.total if self.total else 1.0
-        n = 24
-        filled = int(n * frac)
-        rate = self.rate
-        eta = (self.total - self.done) / rate if rate > 0 else float("inf")
-        return (
-            f"{self.label} [{'#' * filled}{'.' * (n - filled)}] {self.done}/{self.total} pts {100 * frac:3.0f}% "
-            f"{rate:.3g} pts/s elapsed {_clock(time.perf_counter() - self.t0)} ETA {_clock(eta)}"
-        )
+        """The text of the bar as drawn now."""
+        return self._bar.format_meter(**{**self._bar.format_dict, "ncols": self._bar.ncols or FALLBACK_COLUMNS})
 
     def update(self, points: int) -> None:
-        """Add ``points`` done and redraw if enough time has passed."""
-        self.done += int(points)
-        now = time.perf_counter()
-        if self.enabled and (now - self._last >= self.min_interval or self.done >= self.total):
-            self._last = now
-            self._draw()
-
-    def _draw(self) -> None:
-        text = self.line()
-        pad = max(self._width - len(text), 0)
-        self._width = len(text)
-        self.stream.write("\r" + text + " " * pad)
-        self.stream.flush()
+        """Add ``points`` done (redrawn at most every ``min_interval`` seconds)."""
+        self._bar.update(int(points))
 
     def close(self) -> None:
         """Draw the final state and end the line."""
-        if self.enabled:
-            self._draw()
-            self.stream.write("\n")
-            self.stream.flush()
+        self._bar.close()
 
     def __enter__(self) -> Progress:
-        if self.enabled:
-            self._draw()
         return self
 
     def __exit__(self, *exc) -> None:

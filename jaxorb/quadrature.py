@@ -65,7 +65,8 @@ def kappa_rule(U, r, n: int = DEFAULT_NODES):
     # A segment collapsed onto k_F = 1 has zero weight, but at kappa = 1 with a branch point there
     # too (e.g. U = r = 0) the 6x6 system is singular and 0 * NaN would poison the sum: park its
     # nodes inside the first segment instead.
-    kappa = jnp.where(lo >= 1.0, 0.5 * s1, kappa)
+    # (also a node that rounds onto kappa = 1 in a segment narrower than ~1e-11 next to k_F)
+    kappa = jnp.where((lo >= 1.0) | (kappa >= 1.0), 0.5 * s1, kappa)
     jac = (hi - lo) * const(np.sin(2.0 * theta) * wt)
     weight = 2.0 * kappa * jac
     return kappa.reshape(-1), weight.reshape(-1)

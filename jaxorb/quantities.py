@@ -1,20 +1,25 @@
 """Named scalar quantities of (U, r, alpha[, z]) for sweeps, optimisation and benchmarks.
 
-Names (``j`` is the injection x, y or z; ``O`` an observable name):
+One naming scheme, ``<kind>_<O>_<j>``, for every quantity: ``j`` is the injected dipole (x, y
+or z: |L_x>, |L_y>, |L_z>) and ``O`` an observable written as in
+:data:`jaxorb.OPERATOR_NAMES` (``Lx``, ``Ly``, ``Lz``, ``Lxy``, ``Lyz``, ``Lzx``, ``Lx2-y2``,
+``Lz2``), the same spelling :func:`jaxorb.efficiency` and :func:`jaxorb.profile` use. The
+leading ``L`` may be dropped (``eta_yz_x`` is ``eta_Lyz_x``); :func:`info` gives the canonical
+name.
 
-* ``eta_<Q>_<j>``: conversion efficiency Q_R(0)/J_L(0), Q in xy yz zx x2-y2 z2 (e.g. ``eta_yz_x``).
+* ``eta_<Q>_<j>``: conversion efficiency Q_R(0)/J_L(0) of a quadrupole Q (e.g. ``eta_Lyz_x``).
 * ``ratio_<j>``: J_L(0)/J_R(0) of the injected dipole (left side of paper Eq. 9).
 * ``delta_<j>``: orbital memory loss from Eq. 9 with transparency p (default 2); NaN where the
   ratio is below 1.
 * ``c_<j>``: mean-torque coefficient J(inf) - J(0); ``cD_<j>``: J(z) - J(0), z = thickness D.
 * ``density_<O>_<j>``, ``current_<O>_<j>``, ``torque_<O>_<j>``: Fermi averages at depth z.
 
-:func:`get` returns a :class:`Quantity` whose ``fn(U, r, alpha, z)`` is a pure, jittable,
-differentiable scalar function (scalar inputs; vmap it for grids).
+:func:`list_quantities` lists every name with its unit and meaning (``jaxorb quantities`` on the
+command line). :func:`get` returns a :class:`Quantity` whose ``fn(U, r, alpha, z)`` is a pure,
+jittable, differentiable scalar function (scalar inputs; vmap it for grids).
 """
 
-from __future__ import annotations
-
+import fnmatch
 import functools
 import re
 from collections.abc import Callable
@@ -32,11 +37,12 @@ class Quantity(NamedTuple):
     """A named scalar of the parameters.
 
     Attributes:
-        name: its public name.
+        name: its name, as asked for (an alias keeps its spelling; :func:`info` canonicalises).
         fn: ``fn(U, r, alpha, z)`` -> scalar (z ignored unless ``uses_z``).
-        unit: unit string (PHYSICS.md §1).
+        unit: unit string (docs/theory.md §1).
         description: one line for plots and metadata.
         uses_z: whether the value depends on the depth z (then nodes must cover max z).
+        label: the same quantity in matplotlib mathtext, e.g. ``$\\eta_{yz}^{x}$``.
     """
 
     name: str
@@ -44,17 +50,54 @@ class Quantity(NamedTuple):
     unit: str
     description: str
     uses_z: bool
+    label: str = ""
+
+
+class QuantityInfo(NamedTuple):
+    """What a quantity name means, without building its function (:func:`info`).
+
+    Attributes:
+        name: the canonical name (observables with their ``L``, e.g. ``eta_Lyz_x``).
+        unit: unit string (docs/theory.md §1).
+        description: one line, as stored with sweeps.
+        label: mathtext for plot labels, e.g. ``$\\eta_{yz}^{x}$``, ``$\\langle L_{yz}\\rangle^{x}$``.
+        uses_z: whether the value depends on the depth z.
+        aliases: other accepted spellings of the name.
+    """
+
+    name: str
+    unit: str
+    description: str
+    label: str
+    uses_z: bool
+    aliases: tuple
 
 
 _QUAD = {"xy": "Lxy", "yz": "Lyz", "zx": "Lzx", "x2-y2": "Lx2-y2", "z2": "Lz2"}
+_OBS = "x2-y2|z2|xy|yz|zx|x|y|z"
+# \Z, not $: a name with a trailing newline is not a name
 _PATTERN = re.compile(
-    r"^(eta_(?P<q>xy|yz|zx|x2-y2|z2)|ratio|delta|c|cD|(?P<kind>density|current|torque)_(?P<op>L[a-z0-9-]+))_(?P<j>[xyz])$"
+    r"^(?:eta_L?(?P<q>xy|yz|zx|x2-y2|z2)|(?P<head>ratio|delta|cD|c)"
+    rf"|(?P<kind>density|current|torque)_(?P<op>L?(?:{_OBS})))_(?P<j>[xyz])\Z"
 )
 
 NAMES_HELP = (
-    "eta_<xy|yz|zx|x2-y2|z2>_<x|y|z>, ratio_<j>, delta_<j>, c_<j>, cD_<j> (z = thickness), "
-    "density_<O>_<j>, current_<O>_<j>, torque_<O>_<j> (O in " + " ".join(OPERATOR_NAMES) + ")"
+    "eta_<Q>_<j> (Q in " + " ".join(_QUAD.values()) + "), ratio_<j>, delta_<j>, c_<j>, cD_<j> (z = thickness), "
+    "density_<O>_<j>, current_<O>_<j>, torque_<O>_<j> (O in " + " ".join(OPERATOR_NAMES) + "); "
+    "j in x y z is the injected dipole; the leading L of Q or O may be dropped (eta_yz_x = eta_Lyz_x); "
+    "`jaxorb quantities` lists them all"
 )
+
+_UNITS = {
+    "eta": "1",
+    "ratio": "1",
+    "delta": "1",
+    "c": "1 (tau_bar = c hbar^2/(k_F D m))",
+    "cD": "1 (tau_bar = c hbar^2/(k_F D m))",
+    "density": "hbar",
+    "current": "hbar * hbar k_F / m",
+    "torque": "hbar * hbar k_F^2 / m",
+}
 
 
 def _consts(j: str):
@@ -63,12 +106,101 @@ def _consts(j: str):
     return profiles.density_matrix(j), transport.injected_dipole(j)
 
 
-def _match(name) -> re.Match:
-    """The parsed name of a registry quantity; ValueError listing the patterns otherwise."""
-    m = _PATTERN.match(name) if isinstance(name, str) else None
-    if m is None or (m.group("op") and m.group("op") not in OPERATOR_NAMES):
+def canonical(name: str) -> str:
+    """The canonical spelling of a quantity name (``eta_yz_x`` -> ``eta_Lyz_x``).
+
+    Raises:
+        ValueError: not a quantity name (the message lists the patterns).
+    """
+    m = _PATTERN.fullmatch(name) if isinstance(name, str) else None
+    if m is None:
         raise ValueError(f"unknown quantity {name!r}; known patterns: {NAMES_HELP}")
-    return m
+    if m.group("q"):
+        return f"eta_{_QUAD[m.group('q')]}_{m.group('j')}"
+    if m.group("head"):
+        return name
+    op = m.group("op")
+    return f"{m.group('kind')}_{op if op.startswith('L') else 'L' + op}_{m.group('j')}"
+
+
+def _match(name) -> re.Match:
+    """The parsed canonical form of a quantity name; ValueError listing the patterns otherwise."""
+    return _PATTERN.fullmatch(canonical(name))
+
+
+def _tex_op(op: str) -> str:
+    """``Lyz`` -> ``L_{yz}``, ``Lx2-y2`` -> ``L_{x^2-y^2}``."""
+    return "L_{" + op[1:].replace("2", "^2") + "}"
+
+
+def info(name: str, transparency: float = 2.0) -> QuantityInfo:
+    """Unit, meaning and plot label of a quantity name (nothing is built or compiled).
+
+    Args:
+        name: a quantity name or alias (:data:`NAMES_HELP`), e.g. ``"eta_yz_x"``.
+        transparency: p of the memory-loss equation, quoted in the description of ``delta_*``.
+
+    Returns:
+        :class:`QuantityInfo` with the canonical ``name``, ``unit``, ``description`` and the
+        mathtext ``label``.
+
+    Raises:
+        ValueError: not a quantity name.
+    """
+    m = _match(name)
+    canon, j = m.group(0), m.group("j")
+    head = canon.split("_")[0]
+    if m.group("q"):
+        q = m.group("q")
+        desc = f"conversion efficiency eta_{q}^{j}"
+        label = rf"$\eta_{{{q.replace('2', '^2')}}}^{{{j}}}$"
+        aliases = (f"eta_{q}_{j}",)
+    elif head == "ratio":
+        desc, label, aliases = f"J_L(0)/J_R(0) for |L_{j}>", rf"$J_L(0)/J_R(0)\ (|L_{j}\rangle)$", ()
+    elif head == "delta":
+        desc = f"orbital memory loss delta for |L_{j}> (p = {transparency})"
+        label, aliases = rf"$\delta_{j}$", ()
+    elif head == "c":
+        desc, label, aliases = f"mean-torque coefficient c = J(inf) - J(0) for |L_{j}>", rf"$c_{j}$", ()
+    elif head == "cD":
+        desc, label, aliases = f"mean-torque coefficient c(D) = J(D) - J(0), D = z for |L_{j}>", rf"$c_{j}(D)$", ()
+    else:
+        kind, op = m.group("kind"), m.group("op")
+        desc = f"{kind} of {op} for |L_{j}> at depth z"
+        tex = _tex_op(op)
+        label = {
+            "density": rf"$\langle {tex}\rangle^{{{j}}}$",
+            "current": rf"$J_{{{tex}}}^{{{j}}}$",
+            "torque": rf"$\tau_{{{tex}}}^{{{j}}}$",
+        }[kind]
+        aliases = (f"{kind}_{op[1:]}_{j}",)
+    uses_z = head in ("cD", "density", "current", "torque")
+    return QuantityInfo(canon, _UNITS[head], desc, label, uses_z, aliases)
+
+
+def _all_names() -> list[str]:
+    names = [f"eta_{q}_{j}" for j in "xyz" for q in _QUAD.values()]
+    names += [f"{head}_{j}" for head in ("ratio", "delta", "c", "cD") for j in "xyz"]
+    names += [f"{kind}_{op}_{j}" for kind in ("density", "current", "torque") for j in "xyz" for op in OPERATOR_NAMES]
+    return names
+
+
+def list_quantities(pattern: str | None = None) -> list[QuantityInfo]:
+    """Every quantity name with its unit, meaning and label.
+
+    Args:
+        pattern: optional shell-style filter on the canonical names and their aliases, e.g.
+            ``"eta_*"`` or ``"*_Lyz_x"``.
+
+    Returns:
+        list of :class:`QuantityInfo` (canonical names; ``aliases`` lists the other spellings).
+    """
+    out = [info(n) for n in _all_names()]
+    if pattern is None:
+        return out
+    if not isinstance(pattern, str):
+        raise ValueError(f"pattern must be a string such as 'eta_*'; got {pattern!r}")
+    return [q for q in out if any(fnmatch.fnmatchcase(n, pattern) for n in (q.name, *q.aliases))]
 
 
 @functools.cache
@@ -87,6 +219,10 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
     j = m.group("j")
     rho, ndip = _consts(j)
     head = name.split("_")[0]
+    meta = info(name, transparency)  # unit, description and label have one source
+
+    def named(fn) -> Quantity:
+        return Quantity(name, fn, meta.unit, meta.description, meta.uses_z, meta.label)
 
     if m.group("q") or head in ("ratio", "delta"):
         # the single-quantity case of joint(): one code path for every interface quantity
@@ -95,11 +231,7 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
         def fn(U, r, alpha, z=0.0):
             return shared(U, r, alpha, z)[0]
 
-        if m.group("q"):
-            return Quantity(name, fn, "1", f"conversion efficiency eta_{m.group('q')}^{j}", False)
-        if head == "ratio":
-            return Quantity(name, fn, "1", f"J_L(0)/J_R(0) for |L_{j}>", False)
-        return Quantity(name, fn, "1", f"orbital memory loss delta for |L_{j}> (p = {transparency})", False)
+        return named(fn)
     if head in ("c", "cD"):
         finite = head == "cD"
 
@@ -107,10 +239,7 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
             d = jnp.asarray(z, dtype=jnp.result_type(float)) if finite else jnp.asarray(np.inf)
             return transport._mean_torque_core(U, r, alpha, rho, ndip, d, n)
 
-        desc = "c(D) = J(D) - J(0), D = z" if finite else "c = J(inf) - J(0)"
-        return Quantity(
-            name, fn, "1 (tau_bar = c hbar^2/(k_F D m))", f"mean-torque coefficient {desc} for |L_{j}>", finite
-        )
+        return named(fn)
     kind, op = m.group("kind"), m.group("op")
     n_depth = quadrature.DEFAULT_NODES if n is None else n
 
@@ -120,8 +249,7 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
         zz = jnp.asarray(z, dtype=jnp.result_type(float))
         return surface.depth_average(U, r, alpha, zz, rho, op, kind, n_depth)
 
-    unit = {"density": "hbar", "current": "hbar * hbar k_F / m", "torque": "hbar * hbar k_F^2 / m"}[kind]
-    return Quantity(name, fn, unit, f"{kind} of {m.group('op')} for |L_{j}> at depth z", True)
+    return named(fn)
 
 
 def joint(names: tuple[str, ...], n: int | None = None, transparency: float = 2.0) -> Callable:
@@ -238,4 +366,4 @@ def joint(names: tuple[str, ...], n: int | None = None, transparency: float = 2.
     return fn
 
 
-__all__ = ["DIPOLES", "NAMES_HELP", "Quantity", "get", "joint"]
+__all__ = ["DIPOLES", "NAMES_HELP", "Quantity", "QuantityInfo", "canonical", "get", "info", "joint", "list_quantities"]

@@ -127,7 +127,8 @@ def graded_rule(
     hi = jnp.stack([s1, s2])[:, None]
     k_in = lo + (hi - lo) * const(np.sin(theta) ** 2)
     # a segment collapsed onto k_F = 1 has zero weight: park its nodes inside the first segment
-    k_in = jnp.where(lo >= 1.0, 0.5 * s1, k_in)
+    # (also a node that rounds onto kappa = 1 in a segment narrower than ~1e-11 next to k_F)
+    k_in = jnp.where((lo >= 1.0) | (k_in >= 1.0), 0.5 * s1, k_in)
     w_in = 2.0 * k_in * (hi - lo) * const(np.sin(2.0 * theta) * wt)
     k_in, w_in = k_in.reshape(-1), w_in.reshape(-1)
     qn_in = bands._safe_sqrt((1.0 - k_in) * (1.0 + k_in))

@@ -9,15 +9,18 @@ the parameter axes U, r, alpha (and z for depth quantities) and returns an
   padded and evaluated by fixed-size calls of one jitted, vmapped function, compiled once for all
   blocks, so memory stays bounded by the block size whatever the grid.
 * Each call is **sharded** over all local devices (``NamedSharding`` on the batch axis): 4 GPUs,
-  or 4 forced CPU host devices, share every call. On CPU a call holds 256 points per device for
-  the interface quantities (closed-form fast path of :mod:`jaxorb.surface`; 64-1024 measured
-  within noise) and 16 when a depth quantity runs batched LAPACK solves (small batches measured
-  ~1.7x faster than 128 there); on accelerators 4096.
+  or 4 forced CPU host devices, share every call. A call holds 256 points per device on CPU
+  (every registry quantity, interface and depth alike, runs the closed-form solve of
+  :mod:`jaxorb.surface`: no LAPACK; 64-1024 measured within noise) and 4096 on accelerators.
 * With ``jax.distributed`` initialised, process k of P evaluates blocks k, k + P, k + 2P, ... and
   writes them by region into the shared store (``out=``); without ``out`` the blocks are
   gathered so that every process returns the full dataset.
-* With ``out=PATH`` every block is committed atomically (:mod:`jaxorb.storage`); re-running the
-  same call after an interruption skips the finished blocks.
+* With ``out=PATH`` every block is committed atomically with a checksum of its values
+  (:mod:`jaxorb.storage`); re-running the same call after an interruption verifies the store and
+  computes only the blocks missing or damaged. ``out="map.nc"`` writes netCDF the same way
+  through a side store ``map.nc.partial.zarr`` (resumable), converted when complete.
+* Before anything is allocated the memory the result needs is estimated; a sweep that cannot
+  fit is refused with the size it needs.
 
 Launching on several processes (any launcher JAX supports: SLURM, Open MPI, or explicit)::
 
@@ -29,29 +32,28 @@ Launching on several processes (any launcher JAX supports: SLURM, Open MPI, or e
 
 or ``jaxorb sweep --distributed ...`` (see ``jaxorb sweep --help``). ``out`` must be on a file
 system every process sees.
-
-CPU note: with several forced CPU host devices, jaxlib's batched LAPACK LU can deadlock when the
-per-device batch is large enough for it to split the work between threads (batch x 648 flop >=
-2e5). On CPU with more than one local device each device therefore gets at most
-``LAPACK_SAFE_SYSTEMS // (3 * nodes)`` points per call (a few points at the default nodes) when
-a depth quantity is swept; the fast path of the interface quantities uses no LAPACK.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
-import hashlib
+import json
 import math
 import os
+import shutil
+import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jaxlib
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from . import quadrature, storage
+from . import interrupts, params, quadrature, storage
 from . import quantities as _quantities
 from .params import validate_count
 from .progress import Progress
@@ -60,6 +62,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
 AXES = ("U", "r", "alpha", "z")
+#: Values a parameter takes when it is not given (the same as ``jaxorb sweep``'s defaults).
+DEFAULTS = {"U": 0.5, "r": 0.5, "alpha": 0.0}
 UNITS = {"U": "E_F", "r": "hbar^2/2m", "alpha": "hbar^2/2m", "z": "1/k_F"}
 LONG_NAMES = {
     "U": "potential step U of the right layer",
@@ -67,27 +71,22 @@ LONG_NAMES = {
     "alpha": "interfacial orbital Rashba strength alpha_R",
     "z": "depth z into the right layer (thickness D for cD_*)",
 }
-#: Batched 6x6 solves per device and call kept below jaxlib's threshold for splitting a batched
-#: LAPACK call over threads (batch x 648 flop >= 2e5), where several CPU devices can deadlock.
-LAPACK_SAFE_SYSTEMS = 300
-#: Points per device and call: CPU with the depth-profile (LAPACK) path, CPU with only the
-#: closed-form fast path (no LAPACK, no deadlock risk; larger calls amortise dispatch),
-#: accelerators.
-CPU_POINTS_PER_DEVICE = 16
-CPU_POINTS_PER_DEVICE_FAST = 256
+#: Points per device and call on CPU (no quantity of the registry runs LAPACK; larger calls
+#: amortise dispatch) and on accelerators.
+CPU_POINTS_PER_DEVICE = 256
 ACCELERATOR_POINTS_PER_DEVICE = 4096
 #: Default block (stored chunk) size on CPU, in points; on accelerators a block is one call.
 CPU_BLOCK_POINTS = 1024
+#: File name endings written as netCDF (through a resumable zarr side store).
+NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf")
 
 
 def _axis(name: str, value) -> np.ndarray:
-    """A parameter as a float64 array: 0-d (fixed value) or 1-D (a grid axis), validated."""
-    allowed = {
-        "U": "U < 1 in E_F",
-        "r": "r > -1 in hbar^2/2m",
-        "alpha": "any finite alpha_R in hbar^2/2m",
-        "z": "z >= 0 in 1/k_F",
-    }[name]
+    """A parameter as a float64 array: 0-d (fixed value) or 1-D (a grid axis), validated.
+
+    The shape is checked here; the values by :mod:`jaxorb.params` (the one home of the ranges).
+    """
+    allowed = "z >= 0 in 1/k_F" if name == "z" else params._RANGES[name][0]
     try:
         arr = np.asarray(value)
     except Exception as err:  # pragma: no cover - exotic inputs
@@ -96,18 +95,14 @@ def _axis(name: str, value) -> np.ndarray:
         raise ValueError(f"{name} must be a number or a 1-D array of values ({allowed}); got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty ({allowed})")
-    if np.iscomplexobj(arr) or not np.issubdtype(arr.dtype, np.number) or arr.dtype == bool:
+    if arr.dtype == bool:
         raise ValueError(f"{name} must be real ({allowed}); got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite ({allowed}); got a non-finite value")
-    if name == "U" and np.any(arr >= 1):
-        raise ValueError(f"U must satisfy {allowed} (U >= 1 leaves no propagating states); got U = {arr.max()!r}")
-    if name == "r" and np.any(arr <= -1):
-        raise ValueError(f"r must satisfy {allowed}; got r = {arr.min()!r}")
-    if name == "z" and np.any(arr < 0):
-        raise ValueError(f"z must satisfy {allowed} (depth into the right layer); got z = {arr.min()!r}")
-    return arr
+    if name == "z":
+        params.validate_depths(arr)
+    else:
+        params.check_real(name, arr, allowed)
+        params.validate_params(params.Params(**{name: arr}))
+    return arr.astype(np.float64, copy=False)  # no copy of a long float64 axis
 
 
 def _as_list(quantities) -> list:
@@ -115,6 +110,8 @@ def _as_list(quantities) -> list:
 
 
 def _resolve(quantities, nodes: int | None, transparency: float) -> tuple[_quantities.Quantity, ...]:
+    if not isinstance(quantities, (str, _quantities.Quantity, list, tuple)):
+        raise ValueError(f"quantities must be a name or a list of names ({_quantities.NAMES_HELP}); got {quantities!r}")
     items = _as_list(quantities)
     if not items:
         raise ValueError("quantities must name at least one quantity, e.g. ['eta_yz_x']")
@@ -157,29 +154,15 @@ def block_shape(shape: tuple[int, ...], target: int) -> tuple[int, ...]:
     return tuple(block)
 
 
-def _default_points_per_device(platform: str, n_devices: int, nodes: int, lapack: bool = True) -> int:
-    if platform == "cpu":
-        if not lapack:
-            return CPU_POINTS_PER_DEVICE_FAST
-        return CPU_POINTS_PER_DEVICE if n_devices == 1 else min(CPU_POINTS_PER_DEVICE, _cpu_device_cap(nodes))
-    return ACCELERATOR_POINTS_PER_DEVICE
-
-
-def _cpu_device_cap(nodes: int) -> int:
-    return max(1, LAPACK_SAFE_SYSTEMS // (3 * nodes))
+def _points_per_device(platform: str) -> int:
+    return CPU_POINTS_PER_DEVICE if platform == "cpu" else ACCELERATOR_POINTS_PER_DEVICE
 
 
 #: Name prefixes of the registry quantities that one shared fast-path solve per injection
 #: serves (:func:`jaxorb.quantities.joint`); the others are evaluated one by one.
 _JOINT_PREFIXES = ("eta_", "ratio_", "delta_")
-#: Name prefixes of quantities evaluated by the depth-profile path (batched LAPACK solves).
-_LAPACK_PREFIXES = ("density_", "current_", "torque_")
-
-
-def _uses_lapack(qs) -> bool:
-    """Whether a call of these quantities runs batched LAPACK solves (unknown Quantity objects
-    are assumed to)."""
-    return any(q.name.startswith(_LAPACK_PREFIXES) or not _is_registry(q) for q in qs)
+#: Name prefixes of the depth-resolved quantities (their kappa rule follows the deepest z).
+_DEPTH_PREFIXES = ("density_", "current_", "torque_")
 
 
 def _is_registry(q: _quantities.Quantity) -> bool:
@@ -218,10 +201,6 @@ def evaluator(
     return f, sharding
 
 
-def _digest(arr: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(arr, dtype="<f8").tobytes()).hexdigest()[:32]
-
-
 def _barrier(name: str) -> None:
     if jax.process_count() > 1:
         from jax.experimental import multihost_utils
@@ -229,106 +208,33 @@ def _barrier(name: str) -> None:
         multihost_utils.sync_global_devices(name)
 
 
-class _Plan:
-    """Grid, blocks and the per-block inputs."""
-
-    def __init__(self, dims, coords, block, size):
-        self.dims = dims
-        self.coords = coords
-        self.shape = tuple(len(coords[d]) for d in dims)
-        self.block = tuple(block)
-        self.nblocks = tuple(-(-n // b) for n, b in zip(self.shape, self.block))
-        self.count = math.prod(self.nblocks)
-        self.size = size
-
-    def region(self, i: int) -> tuple[slice, ...]:
-        idx = np.unravel_index(i, self.nblocks) if self.dims else ()
-        return tuple(slice(k * b, min((k + 1) * b, n)) for k, b, n in zip(idx, self.block, self.shape))
-
-    def points(self, i: int) -> int:
-        return math.prod(s.stop - s.start for s in self.region(i))
-
-    def inputs(self, i: int) -> tuple[list[np.ndarray], tuple[int, ...]]:
-        region = self.region(i)
-        sub = [self.coords[d][s] for d, s in zip(self.dims, region)]
-        rshape = tuple(len(x) for x in sub)
-        grids = np.meshgrid(*sub, indexing="ij") if sub else []
-        m = math.prod(rshape)
-        cols = []
-        for name in AXES:
-            if name in self.dims:
-                col = grids[self.dims.index(name)].ravel()
-            else:
-                col = np.full(m, float(self.coords.get(name, 0.0)))
-            cols.append(np.pad(col, (0, self.size - m), mode="edge"))  # pad with a valid point
-        return cols, rshape
+# ---------------------------------------------------------------------------------------------
+# plan: what to compute (validated on the host, nothing compiled)
 
 
-def sweep(
-    quantities: str | Sequence[str | _quantities.Quantity],
-    *,
-    U,
-    r,
-    alpha,
-    z=None,
-    out: str | os.PathLike | None = None,
-    overwrite: bool = False,
-    chunk_size: int | None = None,
-    quiet: bool | None = None,
-    nodes: int | None = None,
-    transparency: float = 2.0,
-) -> xr.Dataset:
-    """Evaluate quantities on the Cartesian product of parameter axes.
+@dataclasses.dataclass
+class _Request:
+    """A validated sweep: quantities, axes, settings and the metadata written with the result."""
 
-    Example::
+    qs: tuple
+    joint: tuple[str, ...]
+    joint_nodes: int | None
+    transparency: float
+    dims: tuple[str, ...]
+    coords: dict[str, np.ndarray]
+    shape: tuple[int, ...]
+    chunk_size: int | None
+    fingerprint: dict
+    attrs: dict
+    coord_attrs: dict
 
-        ds = jo.sweep(["eta_yz_x", "eta_z2_z", "delta_z"], r=np.linspace(0, 20, 256),
-                      alpha=np.linspace(0, 3, 256), U=0.5)
-        ds["eta_yz_x"].sel(r=3.4, alpha=0.0, method="nearest")
 
-    Args:
-        quantities: one name or a list of names (:mod:`jaxorb.quantities`: ``eta_yz_x``,
-            ``delta_z``, ``c_z``, ``ratio_x``, ``current_Lx_z``, ...), or
-            :class:`~jaxorb.quantities.Quantity` objects.
-        U: potential step in E_F (U < 1): a number (a scalar coordinate) or a 1-D array (a
-            dimension of the grid).
-        r: crystal field in hbar^2/2m (r > -1), number or 1-D array.
-        alpha: interfacial Rashba strength alpha_R in hbar^2/2m, number or 1-D array.
-        z: depth in 1/k_F (z >= 0), only for depth quantities (``density_*``, ``current_*``,
-            ``torque_*``; thickness D of ``cD_*``); default 0.
-        out: directory of a zarr store to write block by block (resumable), on a local or
-            shared file system (all processes must see it); None keeps the result in memory.
-        overwrite: replace a store at ``out`` that holds a different sweep (otherwise refused).
-        chunk_size: maximum grid points per block (the unit written, resumed and shown by the
-            progress bar); default 1024 on CPU, one call (4096 per device) on accelerators.
-            Calls hold 256 points per device on CPU for interface quantities (closed-form
-            solve), 16 when a depth quantity needs LAPACK solves (a few with several CPU
-            devices, see the module note), and 4096 on accelerators; fewer when the block is
-            smaller.
-        quiet: progress bar on stderr: None shows it on a terminal only; True never; False always.
-        nodes: kappa nodes per segment for every quantity (Gauss-Legendre); default None:
-            the graded rule of :mod:`jaxorb.surface` for interface quantities (as the public
-            API's defaults) and :func:`jaxorb.nodes_for_depth` of the largest z for depth
-            quantities (``density_*``, ``current_*``, ``torque_*``, ``cD_*``).
-        transparency: p of the memory-loss equation (``delta_*`` quantities), > 0.
-
-    Returns:
-        :class:`xarray.Dataset` with one variable per quantity, dims = the array-valued
-        parameters in the order U, r, alpha, z (shape (len U, len r, len alpha, len z) restricted
-        to those), number-valued parameters as scalar coordinates; ``units`` and ``long_name``
-        on every variable and coordinate; solver settings and versions in ``attrs``. ``delta_*``
-        is NaN where J_L(0)/J_R(0) < 1 (no real memory loss exists there).
-
-    Raises:
-        ValueError: unknown quantity, invalid or non-finite axis values, z given without a depth
-            quantity, or ``out`` holding a different sweep (without ``overwrite``). Raised before
-            anything is compiled.
-    """
-    import xarray as xr
-
+def _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size) -> _Request:
     from . import __version__, profiles
 
-    if transparency is None or not np.isfinite(float(transparency)) or float(transparency) <= 0:
+    if isinstance(transparency, bool) or not isinstance(transparency, (int, float, np.integer, np.floating)):
+        raise ValueError(f"transparency must be a number > 0 (p = rho_R l_R / AR_I); got {transparency!r}")
+    if not np.isfinite(float(transparency)) or float(transparency) <= 0:
         raise ValueError(f"transparency must satisfy transparency > 0 (p = rho_R l_R / AR_I); got {transparency!r}")
     transparency = float(transparency)
     axes = {"U": _axis("U", U), "r": _axis("r", r), "alpha": _axis("alpha", alpha)}
@@ -352,7 +258,7 @@ def sweep(
     else:
         nodes = depth_nodes = validate_count("nodes", nodes, 2)
     qs = tuple(
-        _resolve(q, depth_nodes if p.uses_z or p.name.startswith(_LAPACK_PREFIXES) else nodes, transparency)[0]
+        _resolve(q, depth_nodes if p.uses_z or p.name.startswith(_DEPTH_PREFIXES) else nodes, transparency)[0]
         if not isinstance(q, _quantities.Quantity)
         else q
         for q, p in zip(_as_list(quantities), probe)
@@ -361,28 +267,15 @@ def sweep(
     nodes_attr = "graded" if graded else nodes
     if chunk_size is not None:
         chunk_size = validate_count("chunk_size", chunk_size, 1)
-    if out is not None:
-        out = os.fspath(out)
 
     dims = tuple(a for a in AXES if a in axes and axes[a].ndim == 1)
     coords = {a: axes[a] for a in AXES if a in axes}
-    shape = tuple(len(coords[d]) for d in dims)
-    devices = tuple(jax.local_devices())
-    n_dev = len(devices)
-    platform = devices[0].platform
-    call = _default_points_per_device(platform, n_dev, depth_nodes, _uses_lapack(qs)) * n_dev
-    if chunk_size is None:
-        target = max(CPU_BLOCK_POINTS, call) if platform == "cpu" else call
-    else:
-        target = chunk_size
-    block = block_shape(shape, target)
-
     fingerprint = {
         "quantities": [[q.name, q.unit, q.description] for q in qs],
         "dims": list(dims),
         "axes": {
             a: (
-                {"size": int(v.size), "first": float(v[0]), "last": float(v[-1]), "sha256": _digest(v)}
+                {"size": int(v.size), "first": float(v[0]), "last": float(v[-1]), "sha256": storage.digest(v)}
                 if v.ndim
                 else {"value": float(v)}
             )
@@ -393,9 +286,9 @@ def sweep(
         "transparency": transparency,
         "jaxorb_version": __version__,  # a resumed store must come from the same solver
     }
-    attrs = {
+    attrs = {  # netCDF-safe: strings and numbers only
         "title": "jaxorb sweep: " + ", ".join(q.name for q in qs),
-        "quantities": [q.name for q in qs],
+        "quantities": " ".join(q.name for q in qs),
         "grid": "Cartesian product of the dimension coordinates; scalar coordinates are fixed",
         "units_system": "hbar = 2m = k_F = E_F = 1 (lengths in 1/k_F, energies in E_F)",
         "nodes": nodes_attr,
@@ -411,82 +304,220 @@ def sweep(
         "jax_version": jax.__version__,
         "jaxlib_version": jaxlib.__version__,
     }
-    coord_attrs = {a: {"units": UNITS[a], "long_name": LONG_NAMES[a]} for a in coords}
+    return _Request(
+        qs=qs,
+        joint=joint,
+        joint_nodes=None if graded else nodes,
+        transparency=transparency,
+        dims=dims,
+        coords=coords,
+        shape=tuple(len(coords[d]) for d in dims),
+        chunk_size=chunk_size,
+        fingerprint=fingerprint,
+        attrs=attrs,
+        coord_attrs={a: {"units": UNITS[a], "long_name": LONG_NAMES[a]} for a in coords},
+    )
 
-    pc, pi = jax.process_count(), jax.process_index()
-    action = "create"
-    if out is not None:
-        action, stored_block = storage.check(out, fingerprint, None if chunk_size is None else block, overwrite)
-        if action != "create" and stored_block is not None:
-            block = tuple(stored_block)
+
+class _Plan:
+    """Grid, blocks and the per-block inputs."""
+
+    def __init__(self, dims, coords, block, size):
+        self.dims = dims
+        self.coords = coords
+        self.shape = tuple(len(coords[d]) for d in dims)
+        self.block = tuple(block)
+        self.nblocks = tuple(-(-n // b) for n, b in zip(self.shape, self.block))
+        self.count = math.prod(self.nblocks)
+        self.size = size
+
+    def region(self, i: int) -> tuple[slice, ...]:
+        idx = np.unravel_index(i, self.nblocks) if self.dims else ()
+        return tuple(slice(k * b, min((k + 1) * b, n)) for k, b, n in zip(idx, self.block, self.shape))
+
+    def points(self, i: int) -> int:
+        return math.prod(s.stop - s.start for s in self.region(i))
+
+    def inputs(self, i: int) -> list[np.ndarray]:
+        region = self.region(i)
+        sub = [self.coords[d][s] for d, s in zip(self.dims, region)]
+        grids = np.meshgrid(*sub, indexing="ij") if sub else []
+        m = math.prod(len(x) for x in sub)
+        cols = []
+        for name in AXES:
+            if name in self.dims:
+                col = grids[self.dims.index(name)].ravel()
+            else:
+                col = np.full(m, float(self.coords.get(name, 0.0)))
+            cols.append(np.pad(col, (0, self.size - m), mode="edge"))  # pad with a valid point
+        return cols
+
+
+@dataclasses.dataclass
+class _Engine:
+    """The compiled call and how blocks map onto it."""
+
+    f: Any
+    sharding: Any
+    call: int  # points per call
+    plan: _Plan
+    variables: dict  # name -> (dtype, attrs)
+
+
+def _default_block(req: _Request, devices) -> tuple[int, ...]:
+    call = _points_per_device(devices[0].platform) * len(devices)
+    if req.chunk_size is not None:
+        target = req.chunk_size
+    else:
+        target = max(CPU_BLOCK_POINTS, call) if devices[0].platform == "cpu" else call
+    return block_shape(req.shape, target)
+
+
+def _engine(req: _Request, devices, block) -> _Engine:
+    n_dev = len(devices)
+    call = _points_per_device(devices[0].platform) * n_dev
     call = min(call, -(-max(math.prod(block), 1) // n_dev) * n_dev)  # points per call
     size = -(-max(math.prod(block), 1) // call) * call  # a block padded to whole calls
-    plan = _Plan(dims, coords, block, size)
-    f, sharding = evaluator(qs, devices, call, joint, None if graded else nodes, transparency)
+    f, sharding = evaluator(req.qs, devices, call, req.joint, req.joint_nodes, req.transparency)
     out_types = jax.eval_shape(f, *(jax.ShapeDtypeStruct((call,), np.float64, sharding=sharding),) * 4)
-    dtypes = {q.name: np.dtype(t.dtype) for q, t in zip(qs, out_types)}
-    variables = {q.name: (dtypes[q.name], {"units": q.unit, "long_name": q.description}) for q in qs}
+    variables = {
+        q.name: (np.dtype(t.dtype), {"units": q.unit, "long_name": q.description}) for q, t in zip(req.qs, out_types)
+    }
+    return _Engine(f, sharding, call, _Plan(req.dims, req.coords, block, size), variables)
 
-    if out is not None:
-        _barrier("jaxorb-sweep-checked")
-        if pi == 0 and action == "create":
-            storage.create(
-                out,
-                dims=dims,
-                coords=coords,
-                coord_attrs=coord_attrs,
-                variables=variables,
-                block_shape=block,
-                attrs=attrs,
-                fingerprint=fingerprint,
-            )
-        _barrier("jaxorb-sweep-created")
-        done = set(range(plan.count)) if action == "done" else storage.finished_blocks(out)
-        arrays = storage.open_arrays(out, [q.name for q in qs]) if action != "done" else None
-        results = None
+
+# ---------------------------------------------------------------------------------------------
+# memory
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation, None if unknown: MemAvailable on Linux,
+    lowered to what the cgroup (v2) limit leaves when a container sets one."""
+    avail = None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError):
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+            pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+        if limit.isdigit():
+            left = max(int(limit) - used, 0)
+            avail = left if avail is None else min(avail, left)
+    except (OSError, ValueError):
+        pass
+    return avail
+
+
+def _check_memory(req: _Request, eng: _Engine, where: str) -> None:
+    """Refuse, before allocating, a sweep whose result cannot fit in memory.
+
+    In memory (``where="memory"``) the whole result is held (gathered once more per process
+    with jax.distributed); a netCDF file is converted one variable at a time; a zarr store holds
+    only the blocks in flight.
+    """
+    npts = math.prod(req.shape)
+    sizes = [dt.itemsize for dt, _ in eng.variables.values()]
+    inflight = 3 * eng.plan.size * (4 * 8 + sum(sizes))
+    if where == "memory":
+        held = npts * sum(sizes) * (1 + (jax.process_count() > 1))
+    elif where == "netcdf":
+        held = npts * max(sizes)
     else:
-        done = set()
-        arrays = None
-        results = {q.name: np.full(shape, np.nan, dtype=dtypes[q.name]) for q in qs}
+        held = 0
+    need = held + inflight
+    avail = available_memory()
+    if avail is None or need <= avail:
+        return
+    gib = 1024**3
+    what = {
+        "memory": f"to hold the result in memory ({npts:,} points x {len(sizes)} quantities)",
+        "netcdf": f"to convert the result to netCDF one variable at a time ({npts:,} points)",
+        "store": "for the blocks in flight",
+    }[where]
+    advice = {
+        "memory": "pass out='map.zarr' (CLI: --out map.zarr) to write it block by block in bounded memory, "
+        "or use fewer points",
+        "netcdf": "write a zarr store instead (out='map.zarr'), whose memory is bounded by the block size, "
+        "or use fewer points",
+        "store": "pass a smaller chunk_size (CLI: --chunk-size)",
+    }[where]
+    raise ValueError(
+        f"sweep needs about {need / gib:.3g} GiB {what}, more than the {avail / gib:.3g} GiB available; {advice}"
+    )
 
-    mine = [i for i in range(plan.count) if i % pc == pi]
-    todo = [i for i in mine if i not in done]
-    label = "jaxorb sweep" if pc == 1 else f"jaxorb sweep [process {pi}/{pc}]"
+
+# ---------------------------------------------------------------------------------------------
+# evaluate blocks
+
+
+def _evaluate(eng: _Engine, todo, finish) -> None:
+    """Evaluate the blocks ``todo`` in order, calling ``finish(i, values)`` for each.
+
+    Block i + 1 is dispatched (asynchronously) before block i is finished, so writing a block
+    overlaps computing the next.
+    """
+    plan, call = eng.plan, eng.call
+    names = list(eng.variables)
+    pending = None
+    for i in todo:
+        cols = plan.inputs(i)
+        outs = [
+            eng.f(*(jax.device_put(c[k : k + call], eng.sharding) for c in cols)) for k in range(0, plan.size, call)
+        ]
+        if pending is not None:
+            finish(*_collect(plan, names, *pending))
+        pending = (i, outs)
+    if pending is not None:
+        finish(*_collect(plan, names, *pending))
+
+
+def _collect(plan: _Plan, names, i, outs):
+    region = plan.region(i)
+    m = plan.points(i)
+    rshape = tuple(s.stop - s.start for s in region)
+    vals = {n: np.concatenate([np.asarray(o[j]) for o in outs])[:m].reshape(rshape) for j, n in enumerate(names)}
+    return i, vals
+
+
+def _progress(plan: _Plan, todo, quiet):
+    pc, pi = jax.process_count(), jax.process_index()
+    mine = range(pi, plan.count, pc)
     total = sum(plan.points(i) for i in mine)
-    initial = total - sum(plan.points(i) for i in todo)
+    label = "jaxorb sweep" if pc == 1 else f"jaxorb sweep [process {pi}/{pc}]"
+    return Progress(total, label, initial=total - sum(plan.points(i) for i in todo), quiet=quiet)
 
-    def finish(i, outs):
-        region = plan.region(i)
-        m = plan.points(i)
-        rshape = tuple(s.stop - s.start for s in region)
-        vals = {q.name: np.concatenate([np.asarray(o[j]) for o in outs])[:m].reshape(rshape) for j, q in enumerate(qs)}
-        if out is not None:
-            storage.write_block(out, i, region, vals, arrays)
-        else:
+
+# ---------------------------------------------------------------------------------------------
+# write: in memory, zarr store, netCDF
+
+
+def _in_memory(req: _Request, quiet, guard) -> xr.Dataset:
+    import xarray as xr
+
+    devices = tuple(jax.local_devices())
+    eng = _engine(req, devices, _default_block(req, devices))
+    _check_memory(req, eng, "memory")
+    plan = eng.plan
+    pc, pi = jax.process_count(), jax.process_index()
+    results = {n: np.full(req.shape, np.nan, dtype=dt) for n, (dt, _) in eng.variables.items()}
+    todo = list(range(pi, plan.count, pc))
+    with _progress(plan, todo, quiet) as bar:
+
+        def finish(i, vals):
+            region = plan.region(i)
             for name, v in vals.items():
                 results[name][region] = v
-        bar.update(m)
+            bar.update(plan.points(i))
 
-    with Progress(total, label, initial=initial, quiet=quiet) as bar:
-        pending = None
-        for i in todo:
-            cols, _ = plan.inputs(i)
-            outs = [  # dispatched asynchronously, one fixed-size call after the other
-                f(*(jax.device_put(c[k : k + call], sharding) for c in cols)) for k in range(0, size, call)
-            ]
-            if pending is not None:
-                finish(*pending)  # write the previous block while this one computes
-            pending = (i, outs)
-        if pending is not None:
-            finish(*pending)
-
-    if out is not None:
-        _barrier("jaxorb-sweep-written")
-        if pi == 0:
-            storage.finalize(out)
-        _barrier("jaxorb-sweep-finalized")
-        return storage.open_dataset(out)
-
+        _evaluate(eng, todo, finish)
     if pc > 1:
         from jax.experimental import multihost_utils
 
@@ -495,12 +526,232 @@ def sweep(
             for i in range(plan.count):
                 region = plan.region(i)
                 results[name][region] = gathered[(i % pc, *region)]
-    ds = xr.Dataset(
-        {q.name: (dims, results[q.name], variables[q.name][1]) for q in qs},
-        coords={a: ((a,) if v.ndim else (), v, coord_attrs[a]) for a, v in coords.items()},
-        attrs=attrs,
+    return xr.Dataset(
+        {n: (req.dims, results[n], eng.variables[n][1]) for n in results},
+        coords={a: ((a,) if v.ndim else (), v, req.coord_attrs[a]) for a, v in req.coords.items()},
+        attrs=req.attrs,
     )
-    return ds
 
 
-__all__ = ["AXES", "UNITS", "block_shape", "evaluator", "sweep"]
+@contextlib.contextmanager
+def _locked(out: str):
+    """The store's lock in process 0 (None when the directory cannot be written at all)."""
+    if jax.process_index() != 0:
+        yield None
+        return
+    lock = storage.Lock(out)
+    try:
+        lock.acquire()
+    except storage.StoreError:
+        if not Path(out).parent.exists() or os.access(Path(out).parent, os.W_OK):
+            raise
+        lock = None  # read-only directory: fine for a complete store, refused below otherwise
+    try:
+        yield lock
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _to_store(req: _Request, out: str, overwrite: bool, quiet, guard, after=None) -> xr.Dataset | None:
+    """Write the sweep into the zarr store ``out`` (create, or verify, repair and resume).
+
+    ``after``: called by process 0 once the store is complete, still under its lock; the
+    dataset is then not opened (None is returned).
+    """
+    devices = tuple(jax.local_devices())
+    requested = None if req.chunk_size is None else _default_block(req, devices)
+    pi = jax.process_index()
+    with _locked(out) as lock:
+        action, stored_block = storage.check(out, req.fingerprint, requested, overwrite)
+        block = tuple(stored_block) if action != "create" and stored_block is not None else _default_block(req, devices)
+        eng = _engine(req, devices, block)
+        _check_memory(req, eng, "store")
+        if pi == 0:
+            action = _prepare_store(req, eng, out, action, lock, guard)
+        _barrier("jaxorb-sweep-prepared")
+        if pi != 0:  # process 0 verified (and possibly repaired) the store; follow its verdict
+            action = "done" if (storage.read_root_attrs(Path(out)) or {}).get(storage.COMPLETE_ATTR) == 1 else "resume"
+        plan = eng.plan
+        if action != "done":
+            done = storage.finished_blocks(out)
+            todo = [i for i in range(pi, plan.count, jax.process_count()) if i not in done]
+            arrays = storage.open_arrays(out, list(eng.variables))
+            with _progress(plan, todo, quiet) as bar:
+
+                def finish(i, vals):
+                    with guard.critical():
+                        storage.write_block(out, i, plan.region(i), vals, arrays)
+                    bar.update(plan.points(i))
+
+                _evaluate(eng, todo, finish)
+            _barrier("jaxorb-sweep-written")
+            if pi == 0:
+                with guard.critical():
+                    storage.finalize(out)
+            _barrier("jaxorb-sweep-finalized")
+        if after is not None:
+            if pi == 0:
+                after()
+            return None
+    return storage.open_dataset(out, verify_store=False)
+
+
+def _prepare_store(req: _Request, eng: _Engine, out: str, action: str, lock, guard) -> str:
+    """Process 0: create the store, or verify it and repair what is damaged. Returns
+    ``"done"`` when the store is complete and intact (nothing to compute)."""
+    if action == "create":
+        if lock is None:
+            storage.check_writable(Path(out).parent)
+        with guard.critical():
+            storage.create(
+                out,
+                dims=req.dims,
+                coords=req.coords,
+                coord_attrs=req.coord_attrs,
+                variables=eng.variables,
+                block_shape=eng.plan.block,
+                attrs=req.attrs,
+                fingerprint=req.fingerprint,
+            )
+        return "resume"
+    report = storage.verify(out)
+    if report.ok and report.complete:
+        return "done"
+    if lock is None:
+        storage.check_writable(Path(out).parent)
+    storage.check_writable(out)
+    if not report.ok:
+        with guard.critical():
+            n = storage.repair(out, report, coords=req.coords, coord_attrs=req.coord_attrs, variables=eng.variables)
+        warnings.warn(
+            f"jaxorb sweep: {out}: {len(report.problems)} problem(s) found ({report.problems[0]}); "
+            f"recomputing {n} block(s)",
+            storage.StoreRepairWarning,
+            stacklevel=4,
+        )
+    return "resume"
+
+
+def _to_netcdf(req: _Request, out: str, overwrite: bool, quiet, guard) -> xr.Dataset:
+    """Compute into the side store ``<out>.partial.zarr`` (resumable), then convert it to netCDF
+    under a temporary name renamed into place, and remove the side store."""
+    import xarray as xr
+
+    path = Path(out)
+    side = str(path) + ".partial.zarr"
+    fp_text = json.dumps(req.fingerprint, sort_keys=True)
+    if path.exists():
+        try:
+            with xr.open_dataset(path) as old:
+                stored = old.attrs.get(storage.FINGERPRINT_ATTR)
+        except Exception:  # noqa: BLE001 - anything unreadable is not ours
+            stored = None
+        if stored is not None and json.loads(stored) == json.loads(fp_text):
+            if jax.process_index() == 0 and Path(side).is_dir():  # left by a kill after the rename
+                with storage.Lock(side):
+                    shutil.rmtree(side)
+            return storage.open_dataset(path)
+        if not overwrite:
+            what = "a different sweep" if stored is not None else "a file not written by jaxorb.sweep"
+            raise ValueError(f"out={out!r} holds {what}; pass overwrite=True (CLI: --overwrite) or choose another path")
+    devices = tuple(jax.local_devices())
+    eng = _engine(req, devices, _default_block(req, devices))
+    complex_ = [n for n, (dt, _) in eng.variables.items() if dt.kind == "c"]
+    if complex_:
+        raise ValueError(f"netCDF has no complex type; {complex_} are complex: write a zarr store (out='map.zarr')")
+    _check_memory(req, eng, "netcdf")
+
+    def convert():
+        ds = storage.open_dataset(side, load=False, verify_store=False)
+        ds.attrs[storage.FINGERPRINT_ATTR] = fp_text
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):  # a conversion killed midway
+            stale.unlink(missing_ok=True)
+        tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+        ds.to_netcdf(tmp)
+        ds.close()
+        with guard.critical():
+            os.replace(tmp, path)
+            shutil.rmtree(side)
+
+    _to_store(req, side, overwrite, quiet, guard, after=convert)
+    _barrier("jaxorb-sweep-netcdf")
+    return storage.open_dataset(path)
+
+
+def sweep(
+    quantities: str | Sequence[str | _quantities.Quantity],
+    *,
+    U=DEFAULTS["U"],
+    r=DEFAULTS["r"],
+    alpha=DEFAULTS["alpha"],
+    z=None,
+    out: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    chunk_size: int | None = None,
+    quiet: bool | None = None,
+    nodes: int | None = None,
+    transparency: float = 2.0,
+) -> xr.Dataset:
+    """Evaluate quantities on the Cartesian product of parameter axes.
+
+    Example::
+
+        ds = jo.sweep(["eta_yz_x", "eta_z2_z", "delta_z"], r=np.linspace(0, 20, 256),
+                      alpha=np.linspace(0, 3, 256), U=0.5)
+        ds["eta_yz_x"].sel(r=3.4, alpha=0.0, method="nearest")
+
+    Args:
+        quantities: one name or a list of names (:mod:`jaxorb.quantities`: ``eta_yz_x``,
+            ``delta_z``, ``c_z``, ``ratio_x``, ``current_Lx_z``, ...), or
+            :class:`~jaxorb.quantities.Quantity` objects.
+        U: potential step in E_F (U < 1): a number (a scalar coordinate) or a 1-D array (a
+            dimension of the grid); default 0.5 (as ``jaxorb sweep``).
+        r: crystal field in hbar^2/2m (r > -1), number or 1-D array; default 0.5.
+        alpha: interfacial Rashba strength alpha_R in hbar^2/2m, number or 1-D array; default 0.
+        z: depth in 1/k_F (z >= 0), only for depth quantities (``density_*``, ``current_*``,
+            ``torque_*``; thickness D of ``cD_*``); default 0.
+        out: where to write, block by block and resumable: a zarr store directory (e.g.
+            ``"map.zarr"``), or a netCDF file (``"map.nc"``: computed through the resumable side
+            store ``map.nc.partial.zarr``, converted when complete); on a local or shared file
+            system (all processes must see it). None keeps the result in memory.
+        overwrite: replace a store at ``out`` that holds a different sweep (otherwise refused).
+        chunk_size: maximum grid points per block (the unit written, resumed and shown by the
+            progress bar); default 1024 on CPU, one call (4096 per device) on accelerators.
+            Calls hold 256 points per device on CPU and 4096 on accelerators; fewer when the
+            block is smaller.
+        quiet: progress bar on stderr: None shows it on a terminal only; True never; False always.
+        nodes: kappa nodes per segment for every quantity (Gauss-Legendre); default None:
+            the graded rule of :mod:`jaxorb.surface` for interface quantities (as the public
+            API's defaults) and :func:`jaxorb.nodes_for_depth` of the largest z for depth
+            quantities (``density_*``, ``current_*``, ``torque_*``, ``cD_*``).
+        transparency: p of the memory-loss equation (``delta_*`` quantities), > 0.
+
+    Returns:
+        :class:`xarray.Dataset` with one variable per quantity, dims = the array-valued
+        parameters in the order U, r, alpha, z (shape (len U, len r, len alpha, len z) restricted
+        to those), number-valued parameters as scalar coordinates; ``units`` and ``long_name``
+        on every variable and coordinate; solver settings and versions in ``attrs`` (strings
+        and numbers: the dataset writes to netCDF as is). ``delta_*`` is NaN where
+        J_L(0)/J_R(0) < 1 (no real memory loss exists there).
+
+    Raises:
+        ValueError: unknown quantity, invalid or non-finite axis values, z given without a depth
+            quantity, ``out`` holding a different sweep (without ``overwrite``), or a result
+            larger than the memory available. Raised before anything is compiled.
+        jaxorb.storage.StoreError: (a ValueError) the store is locked by another sweep, cannot
+            be written (read-only) or cannot be repaired.
+        KeyboardInterrupt: Ctrl-C, at any moment; store writes in progress complete first, so
+            the store resumes.
+    """
+    req = _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size)
+    with interrupts.Guard() as guard:
+        if out is None:
+            return _in_memory(req, quiet, guard)
+        out = os.fspath(out)
+        if out.lower().endswith(NETCDF_SUFFIXES):
+            return _to_netcdf(req, out, overwrite, quiet, guard)
+        return _to_store(req, out, overwrite, quiet, guard)
+
+
+__all__ = ["AXES", "DEFAULTS", "UNITS", "available_memory", "block_shape", "evaluator", "sweep"]

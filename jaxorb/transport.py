@@ -10,14 +10,25 @@ the derivative is that of the integral, not of a fixed-grid sum).
 from __future__ import annotations
 
 import functools
+import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import incident as _incident
 from . import profiles, quadrature, surface
-from .operators import DIPOLES, LX, LY, LZ, OPERATOR_NAMES, QUADRUPOLES, incident_vector
-from .params import Params, check_real, validate_count, validate_params
+from .operators import DIPOLES, OPERATOR_NAMES, QUADRUPOLES, const
+from .params import (
+    Params,
+    check_dtype,
+    check_memory,
+    check_params,
+    check_transparency,
+    fmt,
+    precision,
+    validate_count,
+)
 
 _DIPOLE_INDEX = np.array([OPERATOR_NAMES.index(d) for d in DIPOLES])
 
@@ -29,29 +40,21 @@ _DIPOLE_INDEX = np.array([OPERATOR_NAMES.index(d) for d in DIPOLES])
 def injected_dipole(incident, dipole=None) -> np.ndarray:
     """Unit 3-vector n of the injected dipole n . L, whose currents define eta, delta and c.
 
-    For ``"x"``, ``"y"``, ``"z"`` it is that axis. For a general state it is the direction of
-    <in|L|in> unless ``dipole`` (a 3-vector or ``"x"``/``"y"``/``"z"``) is given.
+    For a named dipole state (``"x"``, ``"y"``, ``"z"``) or :func:`jaxorb.along` ``(n)`` it is
+    that direction. For a general state it is the direction of <in|L|in> unless ``dipole`` (a
+    real 3-vector (nx, ny, nz) or ``"x"``/``"y"``/``"z"``) is given.
     """
-    if dipole is None and isinstance(incident, str):
-        dipole = incident.lower().removeprefix("l")
     if dipole is None:
-        vec = incident_vector(incident)
-        n = np.array([np.vdot(vec, op @ vec).real for op in (LX, LY, LZ)])
+        if isinstance(incident, str) and incident.strip().lower().removeprefix("l") in ("x", "y", "z"):
+            return _incident.direction(incident)
+        n = _incident.dipole_moment(incident)
         if np.linalg.norm(n) < 1e-12:
             raise ValueError(
                 "the incident state carries no orbital dipole <L>; pass dipole='x', 'y', 'z' or a "
-                "3-vector to say whose current normalises the result"
+                "real 3-vector (nx, ny, nz) to say whose current normalises the result"
             )
-    elif isinstance(dipole, str):
-        axes = {"x": 0, "y": 1, "z": 2}
-        if dipole not in axes:
-            raise ValueError(f"dipole must be 'x', 'y', 'z' or a real 3-vector; got {dipole!r}")
-        n = np.eye(3)[axes[dipole]]
-    else:
-        n = np.asarray(dipole, dtype=float)
-        if n.shape != (3,) or not np.all(np.isfinite(n)) or np.linalg.norm(n) == 0:
-            raise ValueError(f"dipole must be a nonzero, finite real 3-vector; got {dipole!r}")
-    return n / np.linalg.norm(n)
+        return n / np.linalg.norm(n)
+    return _incident.direction(dipole, "dipole")
 
 
 def _check_quadrupole(name: str) -> int:
@@ -242,92 +245,234 @@ def _solve_memory_loss_jvp(primals, tangents):
 
 # ---------------------------------------------------------------------------------------------
 # Public API
+#
+# Each function checks every input on the host (params.check_params & co.: ValueErrors naming the
+# parameter, before any compilation), estimates its working set, then calls a jitted core in the
+# asked precision (params.precision).
+
+#: Working set of the interface cores per kappa node and parameter point in flight, bytes (XLA's
+#: memory analysis of the compiled value cores gives 120-200; rounded up for derivatives).
+BYTES_PER_NODE = 512
+#: Host bytes per squared Gauss-Legendre node count: NumPy's leggauss diagonalises an n x n
+#: companion matrix (8 n^2 bytes, about three copies).
+LEGGAUSS_BYTES = 24
+
+
+def _kappa_nodes(n) -> int:
+    """Kappa nodes K of the rule ``n`` (None: graded default; int: plain rule, 3 segments)."""
+    if n is None:
+        return surface.rule_size()
+    if isinstance(n, tuple):
+        return surface.rule_size(*n)
+    return 3 * int(n)
+
+
+def working_set(n, points: int, per_node: float = BYTES_PER_NODE) -> float:
+    """Estimated bytes of one call: the points in flight times the kappa nodes, plus the host's
+    Gauss-Legendre construction of a plain rule with ``n`` nodes per segment."""
+    host = 0 if n is None or isinstance(n, tuple) else LEGGAUSS_BYTES * int(n) ** 2
+    return min(max(points, 1), BATCH) * _kappa_nodes(n) * per_node + host
+
+
+def _check_size(what: str, n, points: int, advice: str) -> None:
+    check_memory(what, working_set(n, points), advice)
 
 
 def _prepare(p, incident, nodes, dipole=None):
-    validate_params(p)
-    rho_in = jnp.asarray(profiles.density_matrix(incident))
-    ndip = jnp.asarray(injected_dipole(incident, dipole), dtype=jnp.result_type(float))
-    return rho_in, ndip, None if nodes is None else validate_count("nodes", nodes, 2)
+    """Host-side checks shared by the interface functions: (shape, rho_in, n_dipole, nodes)."""
+    shape = check_params(p)
+    state = _incident.state(incident)
+    rho_in = _incident.density_matrix(state)
+    ndip = injected_dipole(incident if isinstance(incident, str) else state, dipole)
+    return shape, rho_in, ndip, None if nodes is None else validate_count("nodes", nodes, 2)
 
 
-def efficiency(p: Params, incident="x", quadrupole: str = "Lyz", *, dipole=None, nodes: int | None = None):
-    """Interfacial conversion efficiency eta_Q^j = Q_R(0) / J_L(0) (PHYSICS.md §8).
+def _same_precision(out, dtype: str):
+    """The result in exactly the asked precision (never silently lower)."""
+    for leaf in jax.tree_util.tree_leaves(out):
+        if np.dtype(leaf.dtype).name != dtype:
+            raise RuntimeError(f"computed in {leaf.dtype} although {dtype} was asked")  # pragma: no cover
+    return out
+
+
+def _interface_call(what, core, p, shape, host_arrays, static, n, dtype):
+    points = int(np.prod(shape)) if shape else 1
+    _check_size(what, n, points, "pass fewer nodes, or fewer parameter points per call (split the arrays)")
+    with precision(dtype, p) as dt:
+        arrays = tuple(const(a) if isinstance(a, np.ndarray) else a for a in host_arrays)
+        out = _broadcast_call(core, p, arrays, static)
+    return _same_precision(out, dt)
+
+
+def efficiency(
+    p: Params, incident="x", quadrupole: str = "Lyz", *, dipole=None, nodes: int | None = None, dtype="float64"
+):
+    """Interfacial conversion efficiency eta_Q^j = Q_R(0) / J_L(0) (docs/theory.md §8).
 
     Q_R(0): Fermi-averaged current of quadrupole Q in the right layer at z = 0; J_L(0): that of
     the injected dipole n . L in the left layer (incident + reflected). Dimensionless; invariant
     under the normalisation of the incident state.
 
     Args:
-        p: :class:`Params`; fields may be arrays (broadcast, result has their shape).
-        incident: ``"x"``, ``"y"``, ``"z"`` or a 3-vector.
+        p: :class:`Params` inside the valid domain (:data:`jaxorb.params.PARAM_RANGES`); fields
+            may be arrays (broadcast against each other, result has their shape).
+        incident: the injected state: ``"x"``, ``"y"``, ``"z"`` (the dipole along that axis),
+            ``"m=+1"``, ``"m=0"``, ``"m=-1"``, :func:`jaxorb.along` ``(n)`` or
+            :func:`jaxorb.amplitudes` ``(c_plus, c_zero, c_minus)`` (:mod:`jaxorb.incident`).
         quadrupole: one of Lxy Lyz Lzx Lx2-y2 Lz2.
-        dipole: the injected dipole's axis for a general incident vector (default: <L>).
-        nodes: None (default) for the graded kappa rule of :mod:`jaxorb.surface` (converged to
-            1e-12 on typical parameters, docs/performance.md), or an int: that many nodes per
-            branch-split segment (24: 1e-7 to 1e-6 on typical parameters).
+        dipole: the injected dipole's axis for a general incident state (default: <L>).
+        nodes: None (default) for the graded kappa rule of :mod:`jaxorb.surface`, or an int:
+            that many nodes per branch-split segment (24: 1e-7 to 1e-6 on typical parameters).
+        dtype: ``"float64"`` (default) or ``"float32"`` (a string or a NumPy dtype); the result
+            has exactly this precision whatever the process-wide JAX setting.
 
     Returns:
         eta, shape of the broadcast parameters.
+
+    Raises:
+        ValueError: a parameter outside the domain, a bad incident state, dipole, quadrupole,
+            node count or dtype, or a call that would not fit in memory.
     """
     iq = _check_quadrupole(quadrupole)
-    rho_in, ndip, n = _prepare(p, incident, nodes, dipole)
-    return _broadcast_call(_efficiency_core, p, (rho_in, ndip), (iq, n))
+    shape, rho_in, ndip, n = _prepare(p, incident, nodes, dipole)
+    dt = check_dtype(dtype)
+    return _interface_call("efficiency", _efficiency_core, p, shape, (rho_in, ndip), (iq, n), n, dt)
 
 
-def current_ratio(p: Params, incident="z", *, dipole=None, nodes: int | None = None):
-    """J_L(0) / J_R(0) of the injected dipole: the left side of paper Eq. 9 (``nodes`` as for
+def current_ratio(p: Params, incident="z", *, dipole=None, nodes: int | None = None, dtype="float64"):
+    """J_L(0) / J_R(0) of the injected dipole: the left side of paper Eq. 9 (arguments as for
     :func:`efficiency`)."""
-    rho_in, ndip, n = _prepare(p, incident, nodes, dipole)
-    return _broadcast_call(_ratio_core, p, (rho_in, ndip), (n,))
+    shape, rho_in, ndip, n = _prepare(p, incident, nodes, dipole)
+    dt = check_dtype(dtype)
+    return _interface_call("current_ratio", _ratio_core, p, shape, (rho_in, ndip), (n,), n, dt)
 
 
-def memory_loss(p: Params, incident="z", transparency=2.0, *, dipole=None, nodes: int | None = None):
+def memory_loss(p: Params, incident="z", transparency=2.0, *, dipole=None, nodes: int | None = None, dtype="float64"):
     """Orbital memory loss delta from J_L(0)/J_R(0) = cosh(delta) + p delta sinh(delta) (Eq. 9).
 
     Args:
         p: :class:`Params` (arrays broadcast).
-        incident: injected state.
-        transparency: p = rho_R l_R / AR_I > 0 (the paper's typical value is 2).
+        incident: injected state (as for :func:`efficiency`).
+        transparency: p = rho_R l_R / AR_I > 0 (the paper's typical value is 2); a number or an
+            array broadcast against the parameters.
+        dipole, nodes, dtype: as for :func:`efficiency`.
 
     Returns:
         delta >= 0. Where J_L(0)/J_R(0) < 1 no real delta exists (the interface would have to
         add dipole current) and the result is NaN, never clipped; :func:`current_ratio` gives
         the ratio itself (e.g. |L_x> at U = r = 0.5, alpha = 0: 0.991).
     """
-    tr = check_real("transparency", transparency, "transparency > 0 (p = rho_R l_R / AR_I)")
-    if tr is not None and np.any(tr <= 0):
-        raise ValueError(f"transparency must satisfy transparency > 0 (p = rho_R l_R / AR_I); got {transparency!r}")
-    ratio = current_ratio(p, incident, dipole=dipole, nodes=nodes)
-    return solve_memory_loss(ratio, jnp.asarray(transparency, dtype=jnp.result_type(float)))
+    tr = check_transparency(transparency)
+    shape, rho_in, ndip, n = _prepare(p, incident, nodes, dipole)
+    if tr is not None:
+        try:
+            np.broadcast_shapes(shape, tr.shape)
+        except ValueError:
+            raise ValueError(
+                f"transparency must broadcast against the parameters; got shape {tr.shape} against {shape}"
+            ) from None
+    dt = check_dtype(dtype)
+    ratio = _interface_call("memory_loss", _ratio_core, p, shape, (rho_in, ndip), (n,), n, dt)
+    with precision(dt, p, transparency):
+        ratio, pt = jnp.broadcast_arrays(ratio, jnp.asarray(transparency, dtype=jnp.result_type(float)))
+        return _same_precision(solve_memory_loss(ratio, pt), dt)
 
 
-def mean_torque(p: Params, incident="z", thickness=None, *, dipole=None, nodes: int | None = None):
-    """Mean-torque coefficient c of the injected dipole (PHYSICS.md §7).
+@functools.partial(jax.jit, static_argnames=("core", "static"))
+def _run_depth_core(core, static, U, r, alpha, depth, *arrays):
+    """``core(U, r, alpha, *arrays, depth, *static)`` over flat parameter and depth arrays."""
+    return jax.lax.map(lambda x: core(x[0], x[1], x[2], *arrays, x[3], *static), (U, r, alpha, depth), batch_size=BATCH)
+
+
+def _check_thickness(value) -> np.ndarray | None:
+    """thickness_kF: real, >= 0, finite or +inf; float64 array (None if traced)."""
+    allowed = "thickness_kF >= 0 in 1/k_F, or inf for D -> infinity"
+    if isinstance(value, jax.core.Tracer):
+        return None
+    arr = np.asarray(value) if not isinstance(value, str) else None
+    if arr is None or arr.dtype == object or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"thickness_kF must be a real number or array; allowed: {allowed}; got {value!r}")
+    if np.iscomplexobj(arr) or np.any(np.isnan(arr)) or np.any(arr < 0):
+        bad = arr[np.iscomplex(arr) | np.isnan(arr) | (arr.real < 0)].reshape(-1)[0] if arr.size else arr
+        raise ValueError(f"thickness_kF must satisfy {allowed}; got thickness_kF = {fmt(bad)}")
+    return arr.astype(np.float64)
+
+
+def mean_torque(
+    p: Params,
+    incident="z",
+    thickness_kF=None,
+    *,
+    dipole=None,
+    nodes: int | None = None,
+    dtype="float64",
+    thickness=None,
+):
+    """Mean-torque coefficient c of the injected dipole (docs/theory.md §7).
 
     c = J(inf) - J(0), the paper's definition (tau_bar = c hbar^2 / (k_F D m)), or with
-    ``thickness=D`` the finite-layer form c(D) = J(D) - J(0) = int_0^D tau dz. The two differ
+    ``thickness_kF=D`` the finite-layer form c(D) = J(D) - J(0) = int_0^D tau dz. The two differ
     because z -> inf and r -> 0 do not commute: c(D) -> 0 as r -> 0, c(inf) does not.
 
     Args:
         p: :class:`Params` (arrays broadcast).
-        incident: injected state.
-        thickness: None for z -> infinity, or D >= 0 in 1/k_F.
+        incident: injected state (as for :func:`efficiency`).
+        thickness_kF: None (or inf) for z -> infinity, or the layer thickness D >= 0 in units of
+            1/k_F (not metres: D = 10 nm at k_F = 1e10 / m is ``thickness_kF=100``); a number or
+            an array, broadcast against the parameters.
+        dipole, dtype: as for :func:`efficiency`.
         nodes: kappa nodes per segment; default: the graded rule of :mod:`jaxorb.surface` for
-            D = inf (only non-oscillating terms remain), :func:`jaxorb.nodes_for_depth` of D
-            per segment for a finite D.
+            D = inf (only non-oscillating terms remain), :func:`jaxorb.nodes_for_depth` of the
+            largest finite D per segment otherwise.
+        thickness: former name of ``thickness_kF`` (same unit), kept for a transition; warns.
 
     Returns:
-        c in hbar * hbar k_F / m (dimensionless in the units of PHYSICS.md §1).
+        c in hbar * hbar k_F / m (dimensionless in the units of docs/theory.md §1), shape of the
+        parameters broadcast with ``thickness_kF``.
     """
-    if thickness is None:
-        d = np.inf
+    if thickness is not None:
+        if thickness_kF is not None:
+            raise ValueError("pass thickness_kF (in 1/k_F) only; thickness is its former name")
+        warnings.warn(
+            "mean_torque(thickness=...) is deprecated: pass thickness_kF (the same value, in 1/k_F)",
+            FutureWarning,
+            stacklevel=2,
+        )
+        thickness_kF = thickness
+    shape, rho_in, ndip, n = _prepare(p, incident, nodes, dipole)
+    dt = check_dtype(dtype)
+    if thickness_kF is None:
+        thickness_kF = np.inf
+    d = _check_thickness(thickness_kF)
+    if d is not None:
+        try:
+            out_shape = np.broadcast_shapes(shape, d.shape)
+        except ValueError:
+            raise ValueError(
+                f"thickness_kF must broadcast against the parameters; got shape {d.shape} against {shape}"
+            ) from None
+        finite = d[np.isfinite(d)]
+        if nodes is None and finite.size:
+            deepest = float(finite.max())
+            n_needed = profiles.nodes_for_depth(deepest)
+            _check_size(
+                f"mean_torque at thickness_kF = {deepest:g}",
+                n_needed,
+                int(np.prod(out_shape)) if out_shape else 1,
+                f"it needs {n_needed} kappa nodes per segment (the integrand oscillates in kappa ~ exp(i dq D)); "
+                "pass a smaller thickness_kF, or thickness_kF=None for the D -> infinity coefficient",
+            )
+            n = n_needed
+    elif nodes is None:
+        raise ValueError("nodes must be given when thickness_kF is traced (it sets a static size)")
     else:
-        arr = check_real("thickness", thickness, "thickness D >= 0 in 1/k_F")
-        if arr is not None and (arr.ndim != 0 or arr < 0):
-            raise ValueError(f"thickness must be a scalar D >= 0 in 1/k_F; got {thickness!r}")
-        d = float(arr) if arr is not None else thickness
-    if nodes is None and np.isfinite(d):
-        nodes = profiles.nodes_for_depth(d)
-    rho_in, ndip, n = _prepare(p, incident, nodes, dipole)
-    return _broadcast_call(_mean_torque_core, p, (rho_in, ndip, jnp.asarray(d, dtype=jnp.result_type(float))), (n,))
+        out_shape = shape
+    points = int(np.prod(out_shape)) if out_shape else 1
+    _check_size("mean_torque", n, points, "pass fewer nodes, or fewer points per call")
+    with precision(dt, p, thickness_kF) as dt:
+        rho, nd = const(rho_in), const(ndip)
+        fdt = jnp.result_type(float)
+        U, r, alpha, D = jnp.broadcast_arrays(*(jnp.asarray(x, dtype=fdt) for x in (*p, thickness_kF)))
+        flat = _run_depth_core(_mean_torque_core, (n,), U.ravel(), r.ravel(), alpha.ravel(), D.ravel(), rho, nd)
+        out = flat.reshape(U.shape)
+    return _same_precision(out, dt)

@@ -1,11 +1,13 @@
-"""The main job: `jaxorb reproduce` end to end."""
+"""The command line: `jaxorb reproduce` end to end, the value grammar, sweeps printed or stored."""
 
 import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+import jaxorb
 from jaxorb import cli
 
 
@@ -35,3 +37,63 @@ def test_console_entry_point_help():
 def test_unknown_figure_is_refused(tmp_path):
     with pytest.raises(SystemExit):
         cli.main(["reproduce", "--out", str(tmp_path), "--figures", "fig9"])
+
+
+def test_version_and_grammar_in_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"jaxorb {jaxorb.__version__}"
+    for argv in (["--help"], ["sweep", "--help"], ["optimize", "--help"]):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        text = capsys.readouterr().out
+        assert "lo:hi:n" in text and "A,B,C" in text and "lo:hi " in text, argv
+
+
+@pytest.mark.parametrize(
+    "text,form,values",
+    [
+        ("0.5", "number", [0.5]),
+        ("-0.5,1,2", "list", [-0.5, 1, 2]),
+        ("0,20", "list", [0, 20]),
+        ("0:20:5", "grid", [0, 5, 10, 15, 20]),
+        ("0:20", "interval", [0, 20]),
+        ("-0.5:1e1", "interval", [-0.5, 10]),
+    ],
+)
+def test_one_grammar_for_every_subcommand(text, form, values):
+    """The same text is the same thing everywhere; a subcommand that cannot use it refuses it."""
+    parsed = cli.parse_values(text, "--r")
+    assert parsed.form == form and np.allclose(parsed.values, values)
+    if form == "interval":
+        with pytest.raises(cli.UsageError, match="lo:hi:n"):
+            cli._sweep_axis(text, "--r")
+    else:
+        assert np.allclose(cli._sweep_axis(text, "--r"), values)
+    if form in ("interval", "grid"):
+        assert np.allclose(cli._bounds(text, "--r").values[[0, -1]], [values[0], values[-1]])
+    else:
+        with pytest.raises(cli.UsageError, match="lo:hi"):
+            cli._bounds(text, "--r")
+
+
+def test_negative_values_are_values_not_options():
+    args = cli.build_parser().parse_args(["sweep", "--quantity", "eta_yz_x", "--r", "-0.5:2:3", "--U", "-1,0.5"])
+    assert args.r == "-0.5:2:3" and args.U == "-1,0.5"
+
+
+def test_sweep_prints_small_results_and_computes_nothing_twice(tmp_path, capsys):
+    grid = ["--quantity", "eta_yz_x", "--quantity", "delta_z", "--r", "0.5,2", "--alpha", "0,0.5", "--nodes", "6"]
+    assert cli.main(["sweep", *grid]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "# U = 0.5 E_F" and len(printed) == 2 + 4
+    rows = np.array([[float(x) for x in line.split()] for line in printed[2:]])
+    for r, a, eta, delta in rows:  # the printed table is the API's numbers
+        p = jaxorb.Params(0.5, r, a)
+        assert eta == pytest.approx(float(jaxorb.efficiency(p, "x", "Lyz", nodes=6)), rel=1e-11)
+        assert delta == pytest.approx(float(jaxorb.memory_loss(p, "z", nodes=6)), rel=1e-9, abs=1e-12)
+    store = str(tmp_path / "m.zarr")
+    assert cli.main(["sweep", *grid, "--out", store]) == 0
+    assert capsys.readouterr().out.startswith(f"wrote {store}")
+    assert cli.main(["sweep", *grid, "--out", store]) == 0
+    assert capsys.readouterr().out.startswith(f"nothing computed: {store} already holds this sweep")

@@ -1,8 +1,9 @@
-"""Angular-momentum algebra, observables and incident states (PHYSICS.md §2, §5)."""
+"""Angular-momentum algebra, observables and incident states (docs/theory.md §2, §5)."""
 
 import numpy as np
 import pytest
 
+from jaxorb import incident
 from jaxorb import operators as ops
 
 
@@ -44,7 +45,7 @@ def test_angular_bands_reconstruct_rotation():
 
 
 def test_incident_vector_normalises_and_rejects():
-    v = ops.incident_vector([2.0, 0.0, 0.0])
+    v = ops.incident_vector(incident.amplitudes(2.0, 0.0, 0.0))
     assert np.allclose(v, [1, 0, 0])
     assert np.allclose(ops.incident_vector("Lx"), ops.INCIDENT_STATES["x"])
     for bad in ("w", [0, 0, 0], [1, 2], [np.nan, 0, 0], [[1, 0, 0]]):

@@ -1,13 +1,15 @@
-"""optax maximisation over (r, alpha_R): known optimum, bounds, determinism (issue 3)."""
+"""optax maximisation over (r, alpha_R): known optimum, bounds, determinism, bad input."""
 
 import json
 
+import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
 
 import jaxorb as jo
 from jaxorb import cli
+from jaxorb.bench import CompileCounter
 
 BOX = {"r": (0.5, 1.0), "alpha": (0.2, 1.2)}
 
@@ -90,31 +92,66 @@ def test_bad_input(kw, match):
 
 
 def test_cli_optimize(tmp_path, capsys):
+    """The bounds grammar lo:hi:n sets the landscape too; an optimum on a bound is reported."""
     out = tmp_path / "opt"
-    assert (
-        cli.main(
-            [
-                "optimize",
-                "--objective",
-                "eta_yz_x",
-                "--r",
-                "0.5,1",
-                "--alpha",
-                "0.2,1.2",
-                "--steps",
-                "5",
-                "--starts",
-                "2",
-                "--grid",
-                "4",
-                "--out",
-                str(out),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    argv = ["optimize", "--objective", "eta_yz_x", "--r", "0.5:1:4", "--alpha", "0.2:1.2:3"]
+    argv += ["--starts-at", "0.9,0.7;0.95,0.5", "--steps", "60", "--out", str(out), "--quiet"]
+    assert cli.main(argv) == 0
     rec = json.loads((out / "optimize.json").read_text())
-    assert rec["objective"] == "eta_yz_x" and len(rec["history"]["r"]) == 6
+    assert rec["objective"] == "eta_yz_x" and len(rec["history"]["r"]) == 61
+    assert len(rec["landscape"]["r"]) == 4 and len(rec["landscape"]["alpha"]) == 3
     assert (out / "landscape.png").stat().st_size > 5000
-    assert "maximum of eta_yz_x" in capsys.readouterr().out
+    # eta_yz^x grows with r on this box (scanned_optimum): the maximum sits on r = 1
+    assert rec["on_bound"] == {"r": "upper"} and rec["optimum"]["r"] == pytest.approx(1.0, abs=5e-5)
+    printed = capsys.readouterr().out
+    assert "maximum of eta_yz_x" in printed and "sits on the upper bound r = 1" in printed
+
+
+def bowl(p):
+    """A cheap objective with its maximum at r = 1.3, alpha = 0.4."""
+    return -((p.r - 1.3) ** 2) - (p.alpha - 0.4) ** 2
+
+
+def test_on_bound_and_short_repr():
+    inside = jo.maximize(bowl, jo.Params(0.5, [0.5, 2.5], [0.1, 0.9]), bounds={"r": (0, 3), "alpha": (0, 1)}, steps=150)
+    assert inside.on_bound == {} and "bound" not in repr(inside)
+    capped = jo.maximize(
+        bowl, jo.Params(0.5, [0.2, 0.8], [0.6, 0.9]), bounds={"r": (0, 1), "alpha": (0.5, 1)}, steps=150
+    )
+    assert capped.on_bound == {"r": "upper", "alpha": "lower"}
+    assert capped.params.r == pytest.approx(1.0, abs=1e-6) and capped.params.alpha == pytest.approx(0.5, abs=1e-6)
+    text = repr(capped)
+    assert len(text) < 300 and "\n" not in text and "array" not in text
+    assert "maximum of bowl" in text and "r = 1 (upper bound)" in text and "alpha = 0.5 (lower bound)" in text
+    low = jo.minimize(lambda p: -bowl(p), jo.Params(0.5, 0.5, 0.5), bounds={"r": (0, 3), "alpha": (0, 1)}, steps=150)
+    assert low.kind == "minimum" and repr(low).startswith("OptimizeResult(minimum of")
+
+
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(seed="a"), "seed"),
+        (dict(seed=-1), "seed"),
+        (dict(seed=2**70), "seed"),
+        (dict(seed=1.5), "seed"),
+        (dict(sign=float("nan")), "sign"),
+        (dict(sign=0.5), "sign"),
+        (dict(starts=0), "starts"),
+        (dict(nodes=1), "nodes"),
+        (dict(optimizer="adam"), "optimizer"),
+        (dict(bounds=[(0, 1)]), "bounds"),
+        (dict(bounds={"r": (0, float("inf"))}), "bounds"),
+        (dict(objective=lambda p: jnp.stack([p.r, p.alpha])), "one real number"),
+        (dict(objective=lambda p: p.r * 1j), "one real number"),
+        (dict(objective=3.0), "objective"),
+        (dict(objective="eta_yz_x\n"), "unknown quantity"),
+        (dict(objective="current_Lx_z"), "depth"),
+        (dict(p0=jo.Params(0.5, [0.5, 1.0], [0.1, 0.2, 0.3])), "same length"),
+        (dict(p0=jo.Params([0.5, 0.6], 1.0, 0.1)), "p0.U"),
+    ],
+)
+def test_bad_input_is_refused_before_compiling(kw, match):
+    objective = kw.pop("objective", "eta_yz_x")
+    with CompileCounter() as compiled, pytest.raises(ValueError, match=match):
+        jo.maximize(objective, **kw)
+    assert compiled.count == 0

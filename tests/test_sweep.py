@@ -1,7 +1,6 @@
 """jo.sweep: values, layout, validation, devices, processes, memory and the domain edges."""
 
 import importlib
-import io
 import subprocess
 import sys
 import textwrap
@@ -14,7 +13,6 @@ from sweep_helpers import cheap, env_with_root, free_port
 
 import jaxorb as jo
 from jaxorb import cli, plotting, storage
-from jaxorb.progress import Progress
 
 sweep_mod = importlib.import_module("jaxorb.sweep")  # the module (jaxorb.sweep is the function)
 
@@ -82,13 +80,16 @@ def test_one_compilation_for_all_chunks_with_padded_last_chunk():
     assert sweep_mod.block_shape((10, 7), 16) == (2, 7)
     f, _ = sweep_mod.evaluator((q,), devices, 14, (), None, 2.0)
     assert f._cache_size() == 1
-    # blocks of (5, 7) = 35 points: 3 calls of 16 points each (the last padded), one compilation
+    # blocks of (38, 7) = 266 points: 2 calls of 256 points each (the last padded), one compilation
     q2 = cheap("compile_once_calls")
-    ds2 = jo.sweep([q2], U=0.1, r=r, alpha=alpha, chunk_size=40, quiet=True)
+    r2 = np.linspace(0, 1, 75)
+    assert sweep_mod.block_shape((75, 7), 300) == (38, 7)
+    ds2 = jo.sweep([q2], U=0.1, r=r2, alpha=alpha, chunk_size=300, quiet=True)
     f2, _ = sweep_mod.evaluator((q2,), devices, sweep_mod.CPU_POINTS_PER_DEVICE, (), None, 2.0)
     assert f2._cache_size() == 1
-    np.testing.assert_array_equal(ds["compile_once"].values, ds2["compile_once_calls"].values)
-    assert np.all(np.isfinite(ds["compile_once"].values))
+    for d, rr in ((ds["compile_once"], r), (ds2["compile_once_calls"], r2)):
+        grid_r, grid_a = np.meshgrid(rr, alpha, indexing="ij")
+        np.testing.assert_allclose(d.values, np.sin(grid_r) * np.cos(grid_a) + 0.1, rtol=1e-14)
 
 
 def test_block_shape():
@@ -126,6 +127,8 @@ def test_all_scalar_parameters_give_a_0d_dataset():
         (dict(transparency=0.0), "transparency"),
         (dict(nodes=1), "nodes"),
         (dict(chunk_size=0), "chunk_size"),
+        (dict(quantities=5), "quantities must be a name"),
+        (dict(transparency="a"), "transparency must be a number"),
     ],
 )
 def test_invalid_input_raises_before_compiling(kwargs, match, monkeypatch):
@@ -138,23 +141,25 @@ def test_invalid_input_raises_before_compiling(kwargs, match, monkeypatch):
         jo.sweep(args.pop("quantities"), **args, quiet=True)
 
 
-# ---------------------------------------------------------------------------------------------
-# progress
+def test_result_larger_than_memory_is_refused_before_allocating(monkeypatch, tmp_path):
+    monkeypatch.setattr(sweep_mod, "available_memory", lambda: 2**20)  # 1 MiB free
+    with pytest.raises(ValueError, match=r"needs about .* GiB to hold the result in memory.*out='map.zarr'"):
+        jo.sweep([cheap()], U=0.5, r=np.linspace(0, 1, 400), alpha=np.linspace(0, 1, 400), quiet=True)
+    # a store holds only the blocks in flight: refused only when one block is too large
+    with pytest.raises(ValueError, match="for the blocks in flight.*smaller chunk_size"):
+        jo.sweep([cheap()], U=0.5, r=np.linspace(0, 1, 400), alpha=np.linspace(0, 1, 400), chunk_size=100_000,
+                 out=tmp_path / "big.zarr", quiet=True)  # fmt: skip
+    assert not (tmp_path / "big.zarr").exists()
 
 
-def test_progress_bar_shows_rate_and_eta_only_when_asked():
-    buf = io.StringIO()
-    with Progress(100, quiet=False, stream=buf, min_interval=0) as bar:
-        bar.update(50)
-        bar.update(50)
-    text = buf.getvalue()
-    assert "pts/s" in text and "ETA" in text and "100/100" in text
-    silent = io.StringIO()  # not a terminal: quiet by default
-    with Progress(10, stream=silent) as bar:
-        bar.update(10)
-    assert silent.getvalue() == ""
-    with Progress(10, quiet=True, stream=buf) as bar:
-        assert not bar.enabled
+def test_defaults_agree_with_the_command_line(tmp_path):
+    """jo.sweep and `jaxorb sweep` fill in the same U, r, alpha when they are not given."""
+    store = tmp_path / "d.zarr"
+    assert cli.main(["sweep", "--quantity", "eta_yz_x", "--nodes", "4", "--out", str(store), "--quiet"]) == 0
+    from_cli = storage.open_dataset(store)
+    from_api = jo.sweep("eta_yz_x", nodes=4, quiet=True)
+    xr.testing.assert_identical(from_cli, from_api)
+    assert (float(from_api["U"]), float(from_api["r"]), float(from_api["alpha"])) == (0.5, 0.5, 0.0)
 
 
 # ---------------------------------------------------------------------------------------------
