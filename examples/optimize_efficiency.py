@@ -45,7 +45,7 @@ def main() -> None:
         f"   best: eta_yz^x = {res.value:.6f} at r = {res.params.r:.4f}, alpha = {res.params.alpha:.4f} ({res.wall_time_s:.1f} s)"
     )
 
-    print("2) minimise delta(|L_z>, p = 2) while holding the transmitted L_z current at T = 0.5")
+    print("2) minimise delta(|L_z>, transparency 2) while holding the transmitted L_z current at T = 0.5")
     delta = quantities.get("delta_z").fn
     current = quantities.get("current_Lz_z").fn
     j_in = 2.0 / 3.0  # disk average of q_N: the incident L_z current of a unit |L_z> state

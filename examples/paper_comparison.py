@@ -87,7 +87,7 @@ def torque_rows():
     for (inc, r), w_paper in paper.items():
         p = jo.Params(U, r, 0.0)
         c = float(jo.mean_torque(p, inc))
-        cd = float(jo.mean_torque(p, inc, thickness=D_KF))
+        cd = float(jo.mean_torque(p, inc, thickness_kF=D_KF))
         w = float(jo.angular_acceleration(c))
         _TORQUE[inc].append((w_paper, w))
         wd = float(jo.angular_acceleration(cd))
@@ -221,7 +221,7 @@ def claims(scan: Scan):
     i_min = int(np.argmin(yz0))
     add(
         "Fig. 2d (yellow curve, recalled with Fig. 3c): <L_yz^x>(z = 0) is monotonic in r",
-        f"not monotonic, changes sign: 0 at r = 0, minimum {fmt(yz0[i_min], 3)} at r = {fmt(scan.r_fine[i_min], 3)}, "
+        f"not monotonic, changes sign: 0 at r = 0, minimum {fmt(yz0[i_min], 3)} at r = {fmt(scan.r_fine[i_min], 2)}, "
         f"zero at r = {fmt(crossing(scan.r_fine[1:], yz0[1:]), 2)}, {fmt(yz0[-1], 4)} at r = 10",
         mark(dec(yz0[1:]) or bool(np.all(np.diff(yz0) > 0))),
     )
@@ -229,7 +229,7 @@ def claims(scan: Scan):
     add(
         "Fig. 2e: the long-range torsional quadrupole <L_yz^x>(inf) increases with r",
         f"r = {fmt_list(rs, 1)}: {fmt_list(tq_pick, 4)}; maximum {fmt(scan.inf['Lyz'].max(), 4)} at r = "
-        f"{fmt(scan.r_fine[int(np.argmax(scan.inf['Lyz']))], 3)}, then falls",
+        f"{fmt(scan.r_fine[int(np.argmax(scan.inf['Lyz']))], 2)}, then falls",
         mark(bool(np.all(np.diff(scan.inf["Lyz"]) > 0))),
     )
     pol = {
@@ -337,7 +337,7 @@ def claims(scan: Scan):
         }
         tails.append(f"r = {r:g}: {t['x']:.1e} (\\|L_x>) vs {t['z']:.1e} (\\|L_z>)")
         c_inf = float(jo.mean_torque(pr, "x"))
-        rel.append(abs(float(jo.mean_torque(pr, "x", thickness=D_KF)) / c_inf - 1))
+        rel.append(abs(float(jo.mean_torque(pr, "x", thickness_kF=D_KF)) / c_inf - 1))
     add(
         "Fig. 4b: tau_x(z) of \\|L_x> for r = 0.5, 1.5, 10 (the text gives only the omega_dot of the table above)",
         "tau_x oscillates and damps far more slowly than tau_z: max\\|tau\\| over 100 <= z <= 400 is "
@@ -443,7 +443,7 @@ def main() -> None:
         + f"{fmt(jo.mean_torque(jo.Params(U, 1e-6, 0.0), 'x'))} for \\|L_x>)",
         "  although c = 0 at r = 0: the precession length diverges, so the limits do not commute",
         "  (docs/theory.md §7). The finite-thickness c(D) does vanish "
-        + f"(c(D = 10/k_F) = {float(jo.mean_torque(jo.Params(U, 1e-3, 0.0), 'z', thickness=10.0)):.1e} at r = 1e-3); both are reported.",
+        + f"(c(D = 10/k_F) = {float(jo.mean_torque(jo.Params(U, 1e-3, 0.0), 'z', thickness_kF=10.0)):.1e} at r = 1e-3); both are reported.",
     ]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines) + "\n")

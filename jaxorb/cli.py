@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 from typing import NamedTuple
 
@@ -212,10 +213,12 @@ def _out_file(path: str, option: str = "--out") -> Path:
     return p
 
 
-def _check_params(U=0.0, r=0.0, alpha=0.0) -> None:
-    from .params import Params, validate_params
+def _check_params(**values) -> None:
+    """Each of U, r, alpha given within its range (the API's own check)."""
+    from .params import check_param
 
-    validate_params(Params(np.asarray(U), np.asarray(r), np.asarray(alpha)))
+    for name, value in values.items():
+        check_param(name, value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,7 +242,7 @@ def _optimize(args) -> int:
 
     import jax
 
-    from . import __version__, optimize, quantities
+    from . import __version__, optimize, plotting, quantities
     from .params import Params
 
     name = quantities.info(args.objective)
@@ -265,7 +268,7 @@ def _optimize(args) -> int:
         progress=not args.quiet,
     )
     grid = optimize.landscape(args.objective, U, bounds, shape, nodes=args.nodes)
-    files = optimize.plot_landscape(res, grid, out / "landscape")
+    files = plotting.plot_landscape(res, grid, out / "landscape")
     record = res.to_json() | {
         "jaxorb": __version__,
         "jax": jax.__version__,
@@ -356,6 +359,43 @@ def _print_result(ds) -> None:
         print("  ".join(cell.rjust(w) for cell, w in zip(row, widths)))
 
 
+def _distributed_init(dist: dict) -> None:
+    import jax
+
+    try:
+        jax.distributed.initialize(**dist)
+    except (ValueError, RuntimeError) as err:
+        how = "" if dist else " found no cluster environment (SLURM, Open MPI, ...):"
+        raise UsageError(
+            f"--distributed{how} {str(err).strip().rstrip('.')}; start one copy per process under srun/mpirun, "
+            "or give --coordinator HOST:PORT --num-processes P --process-id K"
+        ) from None
+
+
+def _run_sweep(args, axes: dict):
+    """(dataset, whether a damaged store was repaired); the library's warnings as one line each."""
+    import warnings
+
+    from . import storage
+    from .sweep import sweep
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = sweep(
+            args.quantity,
+            **axes,
+            out=args.out,
+            overwrite=args.overwrite,
+            chunk_size=args.chunk_size,
+            quiet=True if args.quiet else None,
+            nodes=args.nodes,
+            transparency=args.transparency,
+        )
+    for w in caught:
+        print(f"warning: {' '.join(str(w.message).split())}", file=sys.stderr)
+    return ds, any(issubclass(w.category, storage.StoreRepairWarning) for w in caught)
+
+
 def _sweep(args) -> int:
     import time
 
@@ -374,32 +414,12 @@ def _sweep(args) -> int:
     if args.out:
         _out_dir(str(Path(args.out).parent) if str(Path(args.out).parent) else ".", "--out folder")
     if dist is not None:
-        import jax
-
-        try:
-            jax.distributed.initialize(**dist)
-        except (ValueError, RuntimeError) as err:
-            how = "" if dist else " found no cluster environment (SLURM, Open MPI, ...):"
-            raise UsageError(
-                f"--distributed{how} {str(err).strip().rstrip('.')}; start one copy per process under srun/mpirun, or give "
-                "--coordinator HOST:PORT --num-processes P --process-id K"
-            ) from None
+        _distributed_init(dist)
     import jax
-
-    from .sweep import sweep
 
     t0 = time.perf_counter()
     try:
-        ds = sweep(
-            args.quantity,
-            **axes,
-            out=args.out,
-            overwrite=args.overwrite,
-            chunk_size=args.chunk_size,
-            quiet=True if args.quiet else None,
-            nodes=args.nodes,
-            transparency=args.transparency,
-        )
+        ds, repaired = _run_sweep(args, axes)
     except KeyboardInterrupt:
         where = f"the finished blocks are saved in {args.out}: run the same command again to resume"
         print(f"\njaxorb sweep: interrupted; {where if args.out else 'nothing was saved'}", file=sys.stderr)
@@ -409,29 +429,29 @@ def _sweep(args) -> int:
         return 0
     if args.out is None:
         _print_result(ds)
-        return 0
-    if args.quiet:
-        return 0
-    shape = ", ".join(f"{d}: {n}" for d, n in ds.sizes.items())
-    npts = math.prod(ds.sizes.values())
-    after = storage.read_root_attrs(Path(args.out)) or {}
-    fp = storage.FINGERPRINT_ATTR
-    if before and before.get(storage.COMPLETE_ATTR) and before.get(fp) == after.get(fp):
-        print(
-            f"nothing computed: {args.out} already holds this sweep, complete ({', '.join(ds.data_vars)} on ({shape}))"
-        )
-    else:
-        print(f"wrote {args.out}: {', '.join(ds.data_vars)} on ({shape}) = {npts} points in {wall:.1f} s")
+    elif not args.quiet:
+        fp, after = storage.FINGERPRINT_ATTR, storage.read_root_attrs(Path(args.out)) or {}
+        unchanged = bool(before) and before.get(storage.COMPLETE_ATTR) and before.get(fp) == after.get(fp)
+        shape = ", ".join(f"{d}: {n}" for d, n in ds.sizes.items())
+        what = f"{', '.join(ds.data_vars)} on ({shape})"
+        if unchanged and not repaired:
+            print(f"nothing computed: {args.out} already holds this sweep, complete ({what})")
+        else:
+            print(f"wrote {args.out}: {what} = {math.prod(ds.sizes.values())} points in {wall:.1f} s")
     return 0
 
 
-def _open_store(path: str, command: str):
-    """A jaxorb sweep store, checked; one-line errors for anything else."""
+def _open_store(path: str):
+    """A sweep written by jaxorb (zarr store or netCDF file), checked; one-line errors otherwise."""
     from . import storage
 
     store = Path(path)
     if not store.exists():
         raise UsageError(f"{path!r} does not exist; write one with `jaxorb sweep --out {path}`")
+    if store.is_file():
+        if store.suffix != ".nc":
+            raise UsageError(f"{path!r} is neither a sweep store (a folder) nor a netCDF file (.nc)")
+        return store, None
     if not (store / "zarr.json").is_file():
         raise UsageError(f"{path!r} is not a sweep store (no zarr.json); write one with `jaxorb sweep`")
     attrs = storage.read_root_attrs(store)
@@ -442,57 +462,41 @@ def _open_store(path: str, command: str):
     return store, attrs
 
 
-def _verify_report(store: Path):
-    from . import storage
-
-    verify = getattr(storage, "verify", None)
-    if verify is None:
-        raise UsageError("this jaxorb cannot verify stores (jaxorb.storage.verify is missing); update jaxorb")
-    try:
-        return verify(store)
-    except Exception as err:  # a malformed store can fail anywhere inside zarr
-        raise UsageError(f"{store} cannot be read as a sweep ({type(err).__name__}: {err})") from None
-
-
 def _plot(args) -> int:
     from . import plotting, storage
 
-    store, attrs = _open_store(args.store, "plot")
+    store, attrs = _open_store(args.store)
     out = _out_file(args.out or str(store.with_suffix(".png")))
-    if getattr(storage, "verify", None) is not None:
-        report = _verify_report(store)
-        if not report.ok:
-            raise UsageError(
-                f"{args.store} fails verification ({report.problems[0]}"
-                + (f"; {len(report.problems) - 1} more" if len(report.problems) > 1 else "")
-                + f"); see `jaxorb verify {args.store}`, re-run the sweep to repair it"
-            )
-    if not attrs.get(storage.COMPLETE_ATTR):
-        print(
-            f"note: {store} is incomplete (blocks still missing are blank); re-run the sweep to finish it",
-            file=sys.stderr,
-        )
-    try:
+    try:  # verifies a store first: damaged blocks are refused, missing ones are blank
         ds = storage.open_dataset(store)
+    except storage.StoreError:
+        raise
     except Exception as err:  # a malformed store can fail anywhere inside zarr / xarray
         raise UsageError(f"{args.store} cannot be read as a sweep ({type(err).__name__}: {err})") from None
+    if attrs is not None and not attrs.get(storage.COMPLETE_ATTR):
+        note = "blocks still missing are blank; re-run the sweep to finish it"
+        print(f"note: {store} is incomplete ({note})", file=sys.stderr)
     path = plotting.plot_sweep(ds, out, args.quantity or None)
     print(f"wrote {path}")
     return 0
 
 
 def _verify(args) -> int:
-    store, _ = _open_store(args.store, "verify")
-    report = _verify_report(store)
-    state = "complete" if report.complete else "incomplete"
-    print(f"{args.store}: {state}, {report.blocks_done} of {report.blocks_total} blocks done")
-    for problem in report.problems:
-        print(f"  problem: {problem}")
+    from . import storage
+
+    store, attrs = _open_store(args.store)
+    if attrs is None:
+        raise UsageError(f"{args.store} is a netCDF file: only zarr stores carry block checksums to verify")
+    try:
+        report = storage.verify(store)
+    except storage.StoreError:
+        raise
+    except Exception as err:  # a malformed store can fail anywhere inside zarr
+        raise UsageError(f"{args.store} cannot be read as a sweep ({type(err).__name__}: {err})") from None
+    print(report)
     if not report.ok:
-        raise UsageError(
-            f"{args.store}: {len(report.problems)} problem(s); re-run the sweep to recompute damaged blocks"
-        )
-    print(f"{args.store}: ok")
+        n = len(report.problems)
+        raise UsageError(f"{args.store} is damaged ({n} problem{'s' * (n != 1)}); re-run the same sweep to repair it")
     return 0
 
 
@@ -530,11 +534,16 @@ def _bench(args) -> int:
 
 
 def _add_optimize(sub) -> None:
+    from .params import domain_text
+
     opt = sub.add_parser(
         "optimize",
         help="maximise (or minimise) a quantity over (r, alpha_R) with optax",
-        description="Maximise a quantity over r and alpha_R within bounds, at fixed U, from several starts "
-        "(JSON record + landscape plot). Says when the optimum sits on a bound.",
+        description=textwrap.fill(
+            "Maximise a quantity over r and alpha_R within bounds, at fixed U, from several starts (JSON record "
+            "+ landscape plot). Says when the optimum sits on a bound.",
+            96,
+        ),
         epilog=GRAMMAR,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -543,9 +552,11 @@ def _add_optimize(sub) -> None:
         default="eta_Lyz_x",
         help="quantity name, e.g. eta_Lyz_x, eta_Lz2_z, delta_z (`jaxorb quantities`; default: %(default)s)",
     )
-    opt.add_argument("--r", default="0:20", help="bounds lo:hi of r in hbar^2/2m, r > -1 (default: %(default)s)")
-    opt.add_argument("--alpha", default="0:3", help="bounds lo:hi of alpha_R in hbar^2/2m (default: %(default)s)")
-    opt.add_argument("--U", default="0.5", help="the fixed potential step in E_F, U < 1 (default: %(default)s)")
+    opt.add_argument("--r", default="0:20", help=f"bounds lo:hi of r, within {domain_text('r')} (default: %(default)s)")
+    opt.add_argument(
+        "--alpha", default="0:3", help=f"bounds lo:hi of alpha, within {domain_text('alpha')} (default: %(default)s)"
+    )
+    opt.add_argument("--U", default="0.5", help=f"the fixed U, {domain_text('U')} (default: %(default)s)")
     opt.add_argument("--starts", type=_int_at_least(1), default=4, help="random starts (default: %(default)s)")
     opt.add_argument("--starts-at", default="", help="explicit starts 'r,alpha;r,alpha;...' instead of random ones")
     opt.add_argument("--steps", type=_int_at_least(1), default=300, help="optimiser steps (default: %(default)s)")
@@ -571,14 +582,19 @@ def _add_optimize(sub) -> None:
 
 
 def _add_sweep(sub) -> None:
+    from .params import domain_text
+
     sw = sub.add_parser(
         "sweep",
         help="evaluate quantities on a parameter grid, printed or into a resumable zarr store",
-        description="Evaluate quantities on the Cartesian product of the axes. With --out, write them block by "
-        "block to a zarr store (open it with xarray.open_zarr); re-running the same command after an "
-        f"interruption resumes, and on a complete store computes nothing. Without --out, print up to {PRINT_POINTS} "
-        "points. Multi-process: start one copy per process with --distributed (SLURM/Open MPI detected) or with "
-        "--coordinator host:port --num-processes P --process-id k.",
+        description=textwrap.fill(
+            "Evaluate quantities on the Cartesian product of the axes. With --out, write them block by block "
+            "to a zarr store (open it with xarray.open_zarr) or a netCDF file (.nc); re-running the same command "
+            "after an interruption resumes, and on a complete store computes nothing. Without --out, print up to "
+            f"{PRINT_POINTS} points. Multi-process: start one copy per process with --distributed (SLURM/Open MPI "
+            "detected) or with --coordinator host:port --num-processes P --process-id k.",
+            96,
+        ),
         epilog=GRAMMAR,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -588,11 +604,15 @@ def _add_sweep(sub) -> None:
         required=True,
         help="quantity name (repeatable), e.g. eta_Lyz_x, eta_Lz2_z, delta_z, c_z, current_Lx_z (`jaxorb quantities`)",
     )
-    sw.add_argument("--U", default="0.5", help="potential step in E_F, U < 1 (default: %(default)s)")
-    sw.add_argument("--r", default="0.5", help="crystal field in hbar^2/2m, r > -1 (default: %(default)s)")
-    sw.add_argument("--alpha", default="0", help="Rashba alpha_R in hbar^2/2m (default: %(default)s)")
+    sw.add_argument("--U", default="0.5", help=f"{domain_text('U')} (default: %(default)s)")
+    sw.add_argument("--r", default="0.5", help=f"{domain_text('r')} (default: %(default)s)")
+    sw.add_argument("--alpha", default="0", help=f"{domain_text('alpha')} (default: %(default)s)")
     sw.add_argument("--z", default=None, help="depth in 1/k_F for depth quantities, z >= 0 (default: 0)")
-    sw.add_argument("--out", default=None, help="output zarr store, e.g. map.zarr (default: print the result)")
+    sw.add_argument(
+        "--out",
+        default=None,
+        help="output: a zarr store (map.zarr) or netCDF file (map.nc) (default: print the result)",
+    )
     sw.add_argument("--overwrite", action="store_true", help="replace a store holding a different sweep")
     sw.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sw.add_argument(

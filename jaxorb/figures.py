@@ -257,7 +257,7 @@ def fig4_data(
             prof = profiles.profile(Params(U, rr, 0.0), z, inc, nodes=n)
             tau.append(np.asarray(prof.torque[op]).tolist())
             c_inf.append(float(transport.mean_torque(Params(U, rr, 0.0), inc)))
-            c_d.append(float(transport.mean_torque(Params(U, rr, 0.0), inc, thickness=d_kf)))
+            c_d.append(float(transport.mean_torque(Params(U, rr, 0.0), inc, thickness_kF=d_kf)))
         out["injections"][inc] = {
             "tau": tau,
             "c_inf": c_inf,

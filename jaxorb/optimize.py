@@ -1,11 +1,12 @@
 """Gradient-based design of the interface: maximise a differentiable scalar over (r, alpha_R).
 
-The objective is any named quantity (:mod:`jaxorb.quantities`, default ``eta_yz_x``) or any
+The objective is any named quantity (:mod:`jaxorb.quantities`, default ``eta_Lyz_x``) or any
 callable ``f(Params) -> scalar`` built from jaxorb's differentiable functions. U is fixed. The
 bounds are imposed by a smooth reparametrisation, not clipping: x = lo + (hi - lo) sin^2(u),
 so every u is feasible, the bounds themselves are reachable (u = 0 or pi/2) and the map is
-smooth. Several starts run together (vmapped); the best final point is returned. Everything
-is deterministic for a given seed.
+smooth. Several starts run together (vmapped); the best final point is returned, and
+:attr:`OptimizeResult.on_bound` says whether it sits on a bound. Everything is deterministic
+for a given seed; every argument is checked before anything is compiled.
 """
 
 import math
@@ -20,7 +21,7 @@ import numpy as np
 import optax
 
 from . import quantities
-from .params import Params, check_real, validate_count, validate_params
+from .params import Params, check_param, check_real, domain_text, validate_count, validate_params
 
 AXES = ("r", "alpha")
 DEFAULT_BOUNDS = {"r": (0.0, 20.0), "alpha": (0.0, 3.0)}
@@ -141,8 +142,8 @@ def check_bounds(bounds) -> dict:
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise ValueError(f"bounds[{name!r}] must be finite with lo < hi; got ({lo:g}, {hi:g})")
         out[name] = (lo, hi)
-    # the same range check as every other entry point (U is not bounded here)
-    validate_params(Params(0.0, np.array(out["r"]), np.array(out["alpha"])))
+    for name in AXES:  # the range check every entry point shares
+        check_param(name, np.array(out[name]))
     return out
 
 
@@ -163,7 +164,8 @@ def random_starts(bounds: dict, starts: int, seed: int) -> np.ndarray:
     """(starts, 2) points (r, alpha) drawn uniformly within ``bounds`` from ``seed``."""
     n = validate_count("starts", starts, 1)
     key = jax.random.PRNGKey(check_seed(seed))
-    (rlo, rhi), (alo, ahi) = check_bounds(bounds)["r"], check_bounds(bounds)["alpha"]
+    bounds = check_bounds(bounds)
+    (rlo, rhi), (alo, ahi) = bounds["r"], bounds["alpha"]
     return np.asarray(jax.random.uniform(key, (n, 2), minval=jnp.array([rlo, alo]), maxval=jnp.array([rhi, ahi])))
 
 
@@ -172,7 +174,7 @@ def _fixed_U(p0) -> float:
     if p0 is None:
         return 0.5
     validate_params(p0)
-    U = check_real("U", p0.U, "U < 1")
+    U = check_real("U", p0.U, domain_text("U"))
     if U is None or np.ndim(U) != 0:
         raise ValueError("p0.U must be a single concrete value (U is fixed during the optimisation)")
     return float(U)
@@ -323,7 +325,8 @@ def maximize(
         raise ValueError(f"optimizer must be an optax.GradientTransformation; got {type(optimizer).__name__}")
     f, label = _objective_fn(objective, nodes)
     U = _fixed_U(p0)
-    _check_scalar(f, U, label)
+    if not isinstance(objective, str):  # a named quantity is a real scalar by construction
+        _check_scalar(f, U, label)
     x0 = _initial_points(p0, bounds, starts, seed)
     opt = optimizer if optimizer is not None else _default_optimizer(steps)
     xs, vals, grads = _descend(f, U, x0, bounds, opt, steps, sign, _reporter(progress, steps, label, sign, t0))
@@ -360,7 +363,18 @@ def landscape(
     shape: tuple[int, int] = (41, 31),
     nodes: int | None = None,
 ):
-    """Objective on a regular (r, alpha) grid: (r (nr,), alpha (na,), values (nr, na))."""
+    """Objective on a regular (r, alpha) grid, ends included.
+
+    Args:
+        objective: a quantity name or a callable ``f(Params) -> scalar`` (as :func:`maximize`).
+        U: the fixed potential step, in E_F.
+        bounds: {"r": (lo, hi), "alpha": (lo, hi)} in hbar^2/2m (missing axes: the defaults).
+        shape: (nr, na) grid points, each >= 2.
+        nodes: kappa rule (None: the graded rule).
+
+    Returns:
+        (r (nr,), alpha (na,), values (nr, na)).
+    """
     bounds = check_bounds(bounds)
     validate_params(Params(U, 0.0, 0.0))
     shape = tuple(validate_count("shape", n, 2) for n in shape)
@@ -371,37 +385,3 @@ def landscape(
     rr, aa = np.meshgrid(r, a, indexing="ij")
     vals = jax.jit(jax.vmap(lambda x, y: f(U, x, y)))(jnp.asarray(rr.ravel()), jnp.asarray(aa.ravel()))
     return r, a, np.asarray(vals).reshape(rr.shape)
-
-
-def plot_landscape(result: OptimizeResult, grid: tuple, path) -> list[str]:
-    """Heatmap of the objective over (r, alpha) with every start's path and the optimum."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    r, a, vals = grid
-    fig, ax = plt.subplots(figsize=(7, 5))
-    mesh = ax.pcolormesh(r, a, vals.T, shading="auto", cmap="viridis")
-    fig.colorbar(mesh, ax=ax, label=result.objective)
-    for s in range(result.starts.shape[0]):
-        ax.plot(result.history["r"][:, s], result.history["alpha"][:, s], "w-", lw=1)
-        ax.plot(result.starts[s, 0], result.starts[s, 1], "wo", ms=4)
-    ax.plot(
-        result.params.r,
-        result.params.alpha,
-        "r*",
-        ms=14,
-        label=f"optimum {result.value:.6g} at r = {result.params.r:.4f}, alpha = {result.params.alpha:.4f}",
-    )
-    ax.set_xlabel(r"crystal field $r$ ($\hbar^2/2m$)")
-    ax.set_ylabel(r"Rashba $\alpha_R$ ($\hbar^2/2m$)")
-    ax.set_title(f"{result.objective} at U = {float(result.params.U)} E_F: landscape and optimisation paths")
-    ax.legend(loc="upper left", fontsize=8)
-    paths = []
-    for ext in ("png", "pdf"):
-        out = f"{path}.{ext}"
-        fig.savefig(out, dpi=150, bbox_inches="tight")
-        paths.append(out)
-    plt.close(fig)
-    return paths

@@ -77,7 +77,7 @@ def _derived_label(name: str) -> str | None:
         kind, op, j = m.groups()
         tex = _OP_TEX[op]
         if kind == "density":
-            return rf"$\langle {tex}^{{{j}}} \rangle$"
+            return rf"$\langle {tex}\rangle^{{{j}}}$"
         sym = "J" if kind == "current" else r"\tau"
         return rf"${sym}_{{{tex}}}^{{{j}}}$"
     return None
@@ -178,7 +178,7 @@ def plot_fig1(d: dict, out: Path) -> list[str]:
             ax.axhline(0, color="0.7", lw=0.5)
             kind = "dipoles" if row == 0 else "quadrupoles"
             ax.set_title(f"({'abcd'[2 * row + col]}) {ket(inc)} injected: {kind}")
-            ax.set_ylabel(with_unit(r"density $\langle O^j \rangle$", "hbar"))
+            ax.set_ylabel(with_unit(r"density $\langle O\rangle^j$", "hbar"))
             ax.legend(fontsize=8, ncol=2)
     for ax in axes[1]:
         ax.set_xlabel(param_label("z"))
@@ -249,7 +249,7 @@ def plot_fig2(d: dict, out: Path) -> list[str]:
     )
     for ax in axes[1, :2]:
         ax.set_xlabel(param_label("r"))
-        ax.set_ylabel(with_unit(r"density $\langle O^j \rangle$", "hbar"))
+        ax.set_ylabel(with_unit(r"density $\langle O\rangle^j$", "hbar"))
         ax.axhline(0, color="0.7", lw=0.5)
         ax.legend(fontsize=8, loc="upper right" if ax is axes[1, 0] else "upper center")
     ax = axes[1, 2]
@@ -480,6 +480,14 @@ def plot_sweep(ds, path: str | Path | None = None, quantities=None, *, select: d
     fixed = {name: float(coord) for name, coord in ds.coords.items() if coord.ndim == 0}
     note = ", ".join(_coord_text(ds, k, v) for k, v in fixed.items())
 
+    limits = {}  # one colour scale per quantity across facets, so rows compare at a glance
+    if facet_dim is not None:
+        for name in names:
+            v = np.asarray(ds[name].sel({facet_dim: facet_values}).values)
+            v = np.abs(v) if np.iscomplexobj(v) else v.astype(float)
+            finite = v[np.isfinite(v)]
+            if finite.size:
+                limits[name] = (float(finite.min()), float(finite.max()))
     nrows, ncols = len(facet_values), len(names)
     fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 4.6 * nrows), squeeze=False)
     for row, fv in enumerate(facet_values):
@@ -495,7 +503,10 @@ def plot_sweep(ds, path: str | Path | None = None, quantities=None, *, select: d
             qlabel = with_unit(qlabel, da.attrs.get("units", ""))
             if len(dims) == 2:
                 x, y = dims
-                mesh = ax.pcolormesh(sub[x].values, sub[y].values, values.T, shading="auto", cmap="viridis")
+                vmin, vmax = limits.get(name, (None, None))
+                mesh = ax.pcolormesh(
+                    sub[x].values, sub[y].values, values.T, shading="auto", cmap="viridis", vmin=vmin, vmax=vmax
+                )
                 fig.colorbar(mesh, ax=ax, label=qlabel)
                 ax.set_xlabel(param_label(x, ds[x].attrs.get("units", "")))
                 ax.set_ylabel(param_label(y, ds[y].attrs.get("units", "")))
@@ -505,7 +516,10 @@ def plot_sweep(ds, path: str | Path | None = None, quantities=None, *, select: d
                 ax.set_xlabel(param_label(x, ds[x].attrs.get("units", "")))
                 ax.set_ylabel(qlabel)
                 ax.grid(alpha=0.3)
-            ax.set_title(quantity_label(name, da.attrs) + (f" at {where}" if where else ""), fontsize=10)
+            title = quantity_label(name, da.attrs) + (f" at {where}" if where else "")
+            if name.startswith("delta_") and "transparency" in ds.attrs:
+                title += f", transparency {float(ds.attrs['transparency']):g}"
+            ax.set_title(title, fontsize=10)
     if notes:
         fig.suptitle("; ".join(notes), fontsize=9)
     fig.tight_layout()

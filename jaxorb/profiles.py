@@ -89,7 +89,9 @@ def profile_working_set(nodes: int, nz: int, points: int = 1) -> float:
 class Profile(NamedTuple):
     """Fermi-averaged depth profile for one incident state (a pytree).
 
-    Dict keys are the observable names Lx Ly Lz Lxy Lyz Lzx Lx2-y2 Lz2.
+    Dict keys are the observable names Lx Ly Lz Lxy Lyz Lzx Lx2-y2 Lz2. With array-valued
+    :class:`Params` every value gets the parameters' broadcast shape as leading dimensions
+    (density[name] of shape (*shape, nz), current_left[name] of shape shape).
 
     Attributes:
         z: (nz,) depths in 1/k_F.
@@ -217,7 +219,7 @@ def profile(
     points = int(np.prod(shape)) if shape else 1
     nz = zc.size if zc is not None else int(np.size(z))
     check_memory(
-        f"profile with {nodes} kappa nodes per segment, {nz} depths and {points} parameter points",
+        f"profile with {nodes} kappa nodes per segment, {nz} depth(s) and {points} parameter point(s)",
         profile_working_set(nodes, nz, points) * (phi_points or 1),
         "compute fewer depths or parameter points per call; the deepest depth sets the nodes "
         "(nodes_for_depth), so split far depths into separate calls or pass fewer nodes",

@@ -2,7 +2,8 @@
 
 Drawn by :mod:`tqdm` (``tqdm.auto``: a text bar in a terminal, a widget in a Jupyter notebook),
 always at the same width (the terminal's, or 100 columns on a forced non-terminal stream).
-Shown only on a terminal (``stream.isatty()``) unless forced; ``quiet=True`` silences it.
+Shown only on a terminal (``stream.isatty()``) or in a Jupyter notebook unless forced;
+``quiet=True`` silences it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,16 @@ from typing import TextIO
 FALLBACK_COLUMNS = 100
 
 
+def _in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (its stderr is no terminal, yet shows a widget)."""
+    shell = sys.modules.get("IPython")
+    try:
+        ip = shell.get_ipython() if shell is not None else None
+    except Exception:  # noqa: BLE001 - any IPython oddity: not a notebook
+        return False
+    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
 class Progress:
     """Progress of a run over ``total`` points.
 
@@ -22,7 +33,8 @@ class Progress:
         label: prefix of the line.
         initial: points already done before this run (e.g. blocks found on resume); they count
             towards the bar but not towards the throughput.
-        quiet: None: show only when ``stream`` is a terminal; True: never; False: always.
+        quiet: None: show only when ``stream`` is a terminal or the run is in a Jupyter notebook;
+            True: never; False: always.
         stream: where to draw (default ``sys.stderr``).
         min_interval: seconds between redraws.
     """
@@ -39,7 +51,8 @@ class Progress:
     ):
         self.stream = sys.stderr if stream is None else stream
         isatty = getattr(self.stream, "isatty", None)
-        tty = bool(isatty and isatty())
+        notebook = stream is None and _in_notebook()
+        tty = bool(isatty and isatty()) or notebook
         self.enabled = tty if quiet is None else not quiet
         self.total = int(total)
         self.label = label

@@ -560,6 +560,11 @@ def verify(path: str | os.PathLike) -> VerifyReport:
     """
     zarr = _zarr()
     path = Path(path)
+    if path.is_file():
+        raise StoreError(
+            f"{str(path)!r} is a file, not a sweep store (a zarr directory); verify checks stores "
+            "(a netCDF file written by jaxorb.sweep carries no block checksums)"
+        )
     if not path.is_dir():
         raise StoreError(f"{str(path)!r} is not a sweep store (no such directory)")
     attrs = read_root_attrs(path)

@@ -11,7 +11,8 @@ the parameter axes U, r, alpha (and z for depth quantities) and returns an
 * Each call is **sharded** over all local devices (``NamedSharding`` on the batch axis): 4 GPUs,
   or 4 forced CPU host devices, share every call. A call holds 256 points per device on CPU
   (every registry quantity, interface and depth alike, runs the closed-form solve of
-  :mod:`jaxorb.surface`: no LAPACK; 64-1024 measured within noise) and 4096 on accelerators.
+  :mod:`jaxorb.surface`: no LAPACK; ``benchmarks/bench_sweep_calls.py``: 16-point calls take
+  2-4x as long, 1024 is no faster) and 4096 on accelerators.
 * With ``jax.distributed`` initialised, process k of P evaluates blocks k, k + P, k + 2P, ... and
   writes them by region into the shared store (``out=``); without ``out`` the blocks are
   gathered so that every process returns the full dataset.
@@ -84,25 +85,32 @@ NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf")
 def _axis(name: str, value) -> np.ndarray:
     """A parameter as a float64 array: 0-d (fixed value) or 1-D (a grid axis), validated.
 
-    The shape is checked here; the values by :mod:`jaxorb.params` (the one home of the ranges).
+    The shape is checked here, the values by :mod:`jaxorb.params` (the one home of the ranges).
     """
-    allowed = "z >= 0 in 1/k_F" if name == "z" else params._RANGES[name][0]
+    allowed = "z >= 0 in 1/k_F" if name == "z" else params.domain_text(name)
+    if isinstance(value, str):
+        raise ValueError(f"{name} must be a number or a 1-D array ({allowed}); got the string {value!r}")
     try:
-        arr = np.asarray(value)
-    except Exception as err:  # pragma: no cover - exotic inputs
+        shape = np.shape(value)
+    except Exception as err:  # a ragged nested list
         raise ValueError(f"{name} must be a number or a 1-D array ({allowed}); got {value!r}") from err
-    if arr.ndim > 1:
-        raise ValueError(f"{name} must be a number or a 1-D array of values ({allowed}); got shape {arr.shape}")
-    if arr.size == 0:
+    if len(shape) > 1:
+        raise ValueError(f"{name} must be a number or a 1-D array of values ({allowed}); got shape {shape}")
+    if math.prod(shape) == 0:
         raise ValueError(f"{name} must not be empty ({allowed})")
-    if arr.dtype == bool:
-        raise ValueError(f"{name} must be real ({allowed}); got dtype {arr.dtype}")
     if name == "z":
-        params.validate_depths(arr)
-    else:
-        params.check_real(name, arr, allowed)
-        params.validate_params(params.Params(**{name: arr}))
-    return arr.astype(np.float64, copy=False)  # no copy of a long float64 axis
+        arr = params.validate_depths(value)
+        return arr if shape else arr.reshape(())
+    arr = np.asarray(value)
+    if arr.dtype == np.float64 and arr.size > _CHECK_PIECE:  # no full-size copy of a long axis
+        for k in range(0, arr.size, _CHECK_PIECE):
+            params.check_param(name, arr[k : k + _CHECK_PIECE])
+        return arr
+    return params.check_param(name, arr)
+
+
+#: Long axes are validated in pieces of this many values (bounded extra memory).
+_CHECK_PIECE = 1 << 20
 
 
 def _as_list(quantities) -> list:
@@ -232,10 +240,8 @@ class _Request:
 def _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size) -> _Request:
     from . import __version__, profiles
 
-    if isinstance(transparency, bool) or not isinstance(transparency, (int, float, np.integer, np.floating)):
-        raise ValueError(f"transparency must be a number > 0 (p = rho_R l_R / AR_I); got {transparency!r}")
-    if not np.isfinite(float(transparency)) or float(transparency) <= 0:
-        raise ValueError(f"transparency must satisfy transparency > 0 (p = rho_R l_R / AR_I); got {transparency!r}")
+    if isinstance(transparency, bool) or params.check_transparency(transparency).ndim:
+        raise ValueError(f"transparency must be one number > 0 (p = rho_R l_R / AR_I); got {transparency!r}")
     transparency = float(transparency)
     axes = {"U": _axis("U", U), "r": _axis("r", r), "alpha": _axis("alpha", alpha)}
     if z is not None:

@@ -1,10 +1,12 @@
-"""Shared test setup: jaxorb turns on float64 at import; tests run in float64."""
+"""Shared test setup: the tests run in float64, whatever the environment says."""
 
 import jax
 import numpy as np
 import pytest
 
-import jaxorb  # noqa: F401  (enables jax_enable_x64)
+jax.config.update("jax_enable_x64", True)
+
+import jaxorb  # noqa: E402,F401
 
 assert jax.config.jax_enable_x64
 

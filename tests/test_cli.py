@@ -82,7 +82,7 @@ def test_negative_values_are_values_not_options():
     assert args.r == "-0.5:2:3" and args.U == "-1,0.5"
 
 
-def test_sweep_prints_small_results_and_computes_nothing_twice(tmp_path, capsys):
+def test_sweep_prints_small_results_computes_nothing_twice_and_verifies(tmp_path, capsys):
     grid = ["--quantity", "eta_yz_x", "--quantity", "delta_z", "--r", "0.5,2", "--alpha", "0,0.5", "--nodes", "6"]
     assert cli.main(["sweep", *grid]) == 0
     printed = capsys.readouterr().out.splitlines()
@@ -97,3 +97,48 @@ def test_sweep_prints_small_results_and_computes_nothing_twice(tmp_path, capsys)
     assert capsys.readouterr().out.startswith(f"wrote {store}")
     assert cli.main(["sweep", *grid, "--out", store]) == 0
     assert capsys.readouterr().out.startswith(f"nothing computed: {store} already holds this sweep")
+    assert cli.main(["verify", store]) == 0
+    assert "ok, complete" in capsys.readouterr().out
+    chunk = next(p for p in (tmp_path / "m.zarr" / "eta_yz_x").rglob("*") if p.is_file() and p.name != "zarr.json")
+    chunk.unlink()  # a lost chunk: verify and plot say so in one line instead of reading NaN
+    for argv in (["verify", store], ["plot", store, "--out", str(tmp_path / "m.png")]):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(argv)
+        message = str(exc.value.code)
+        assert message.startswith(f"jaxorb {argv[0]}: ") and "damaged" in message and "\n" not in message
+    assert not (tmp_path / "m.png").exists()
+    # the same sweep again repairs it, and does not claim that nothing was computed
+    capsys.readouterr()
+    assert cli.main(["sweep", *grid, "--out", store]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"wrote {store}") and "recomputing" in captured.err
+    assert cli.main(["verify", store]) == 0
+
+
+def readme_commands() -> list[list[str]]:
+    """Every `jaxorb ...` command line in the README's shell blocks (continuations joined)."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    out = []
+    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(line.split("#")[0])
+            if "jaxorb" in words and "..." not in words:
+                out.append(words[words.index("jaxorb") + 1 :])
+    return out
+
+
+def test_readme_commands_follow_the_grammar():
+    """The README's commands parse, and their values are forms their subcommand takes."""
+    commands = readme_commands()
+    assert any(c[0] == "sweep" for c in commands) and any(c[0] == "optimize" for c in commands)
+    for argv in commands:
+        args = cli.build_parser().parse_args(argv)
+        if args.command == "sweep":
+            for name in ("U", "r", "alpha"):
+                cli._sweep_axis(getattr(args, name), f"--{name}")
+        elif args.command == "optimize":
+            cli._bounds(args.r, "--r"), cli._bounds(args.alpha, "--alpha"), cli._fixed(args.U, "--U")

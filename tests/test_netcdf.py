@@ -25,9 +25,17 @@ KW = dict(U=0.5, r=np.linspace(0, 2, 5), alpha=np.linspace(0, 1, 3), nodes=4, qu
 
 
 @pytest.fixture(scope="module")
+def real_store(tmp_path_factory):
+    """A store of a registry quantity (its real metadata) and a test quantity (one compilation)."""
+    store = tmp_path_factory.mktemp("nc") / "s.zarr"
+    jo.sweep(["eta_yz_x", cheap("a")], out=store, **KW)
+    return store
+
+
+@pytest.fixture(scope="module")
 def real_sweep():
-    """A registry quantity (its real metadata) and a test quantity, in memory."""
-    return jo.sweep(["eta_yz_x", cheap("a")], **KW)
+    """An in-memory sweep (the registry's metadata is covered by ``real_store``)."""
+    return jo.sweep([cheap("a"), cheap("b")], **KW)
 
 
 def _same(a, b):
@@ -43,20 +51,19 @@ def test_in_memory_sweep_round_trips_through_netcdf(real_sweep, tmp_path, engine
     real_sweep.to_netcdf(path, engine=engine)
     with xr.open_dataset(path, engine=engine) as back:
         back = back.load()
-    np.testing.assert_array_equal(back["eta_yz_x"].values, real_sweep["eta_yz_x"].values)
-    assert back.attrs["quantities"] == "eta_yz_x a"
-    assert back["r"].attrs == real_sweep["r"].attrs and back["eta_yz_x"].attrs == real_sweep["eta_yz_x"].attrs
+    np.testing.assert_array_equal(back["a"].values, real_sweep["a"].values)
+    assert back.attrs["quantities"] == "a b"
+    assert back["r"].attrs == real_sweep["r"].attrs and back["b"].attrs == real_sweep["b"].attrs
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_store_opened_with_xarray_writes_netcdf(tmp_path, engine):
-    store = tmp_path / "s.zarr"
-    jo.sweep(["eta_yz_x", cheap("a")], out=store, **KW)
+def test_store_opened_with_xarray_writes_netcdf(real_store, tmp_path, engine):
     path = tmp_path / f"s_{engine}.nc"
-    xr.open_zarr(store).to_netcdf(path, engine=engine)
+    xr.open_zarr(real_store).to_netcdf(path, engine=engine)
     with xr.open_dataset(path, engine=engine) as back:
-        np.testing.assert_array_equal(back["eta_yz_x"].values, xr.open_zarr(store)["eta_yz_x"].values)
+        np.testing.assert_array_equal(back["eta_yz_x"].values, xr.open_zarr(real_store)["eta_yz_x"].values)
         assert back.attrs["complete"] == 1
+        assert back["eta_yz_x"].attrs["long_name"] == xr.open_zarr(real_store)["eta_yz_x"].attrs["long_name"]
 
 
 def test_out_nc_writes_netcdf_resumes_through_a_side_store_and_then_is_done(tmp_path):
@@ -82,3 +89,17 @@ def test_out_nc_writes_netcdf_resumes_through_a_side_store_and_then_is_done(tmp_
         jo.sweep([counting()[0]], out=path, **(grid | dict(U=0.4)))
     with pytest.raises(ValueError, match="no complex type"):
         jo.sweep([cheap("cx", complex_=True)], out=tmp_path / "c.nc", **grid)
+
+
+@pytest.mark.slow
+def test_cli_sweep_out_nc_writes_netcdf(tmp_path):
+    from jaxorb import cli
+
+    path = tmp_path / "line.nc"
+    args = ["sweep", "--quantity", "eta_yz_x", "--r", "0:2:5", "--nodes", "4", "--out", str(path), "--quiet"]
+    assert cli.main(args) == 0
+    with xr.open_dataset(path) as back:
+        ref = jo.sweep("eta_yz_x", r=np.linspace(0, 2, 5), nodes=4, quiet=True)
+        np.testing.assert_array_equal(back["eta_yz_x"].values, ref["eta_yz_x"].values)
+        assert back["r"].attrs["units"] == "hbar^2/2m"
+    assert not (tmp_path / "line.nc.partial.zarr").exists()

@@ -42,3 +42,15 @@ def test_silent_unless_on_a_terminal_or_forced():
         assert not bar.enabled
         bar.update(10)
     assert buf.getvalue() == ""
+
+
+def test_shown_in_a_jupyter_notebook_whose_stderr_is_no_terminal(monkeypatch):
+    from jaxorb import progress
+
+    monkeypatch.setattr(progress, "_in_notebook", lambda: True)
+    with Progress(10, min_interval=0) as bar:
+        assert bar.enabled
+        bar.update(10)
+    monkeypatch.setattr(progress, "_in_notebook", lambda: False)
+    with Progress(10) as bar:  # pytest's captured stderr is no terminal
+        assert not bar.enabled

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -231,6 +232,7 @@ def test_conversion_anchors(U, r, lam, alpha, incident, to, value):
     assert abs(ratio - value) < 1e-6
 
 
+@pytest.mark.slow
 def test_quadrature_converged_at_interface_and_far_field():
     U, r, alpha, lam = PARAMS[2]
     rho = spin.incident_density("z")
@@ -238,6 +240,16 @@ def test_quadrature_converged_at_interface_and_far_field():
     for key in ("current_left", "current_inf"):
         np.testing.assert_allclose(a[key], b[key], atol=1e-10)
     np.testing.assert_allclose(a["current"][:, 0], b["current"][:, 0], atol=1e-10)
+
+
+@pytest.mark.slow
+def test_public_functions_agree_with_the_core():
+    U, r, alpha, lam = 0.7, 0.25, 0.2, -0.2
+    assert abs(float(spin.conversion(U, r, alpha, lam, "z", "Sz", nodes=NODES)) - 0.2136613) < 1e-6
+    prof_ = spin.spin_profile(U, r, alpha, lam, Z, "z", nodes=NODES)
+    depth = float(spin.conversion(U, r, alpha, lam, "z", "Sz", at=float(Z[3]), nodes=NODES))
+    assert abs(depth - float(prof_.current["Sz"][3] / prof_.current_left["Lz"])) < 1e-12
+    assert set(prof_.torque_soc) == set(NAMES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,3 +324,32 @@ def test_bad_conversion_arguments_are_refused():
         spin.conversion(0.5, 0.5, 0.0, 0.1, at="far")
     with pytest.raises(ValueError, match="z must satisfy"):
         spin.conversion(0.5, 0.5, 0.0, 0.1, at=-1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradients
+
+
+def _conversion(U, r, alpha, lam):
+    return api.conversion_core(
+        U, r, alpha, lam, jnp.asarray(spin.incident_density("z")), jnp.array([0.0, 0.0, 1.0]), 0.0, "Sz", 8, True
+    )
+
+
+_GRAD = jax.jit(jax.grad(_conversion, argnums=(0, 1, 2, 3)))
+
+
+@pytest.mark.slow
+def test_conversion_gradients_match_central_differences_and_stay_finite():
+    h = 1e-5
+    for point in [(0.5, 0.5, 0.3, 0.1), (0.3, 2.0, -0.7, -0.3), (0.5, 1e-3, 0.3, 0.2), (0.5, 0.5, 0.3, 1e-3)]:
+        grad = np.asarray(_GRAD(*point))
+        for i in range(4):
+            up, dn = list(point), list(point)
+            up[i] += h
+            dn[i] -= h
+            fd = (float(_conversion(*up)) - float(_conversion(*dn))) / (2 * h)
+            assert abs(grad[i] - fd) < 1e-6 * max(1.0, abs(fd)), (point, i, grad[i], fd)
+    # exactly degenerate points (r = 0 or lam = 0: a 1/2 band meets the 3/2 band) stay finite
+    for point in [(0.5, 0.5, 0.3, 0.0), (0.5, 0.0, 0.3, 0.2), (0.5, 0.0, 0.3, 0.0)]:
+        assert np.all(np.isfinite(np.asarray(_GRAD(*point))))

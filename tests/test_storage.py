@@ -250,6 +250,7 @@ def test_second_writer_is_refused_naming_the_holder_and_a_dead_holder_is_taken_o
     assert storage.verify(path).complete and not lock.exists()
 
 
+@pytest.mark.slow
 def test_concurrent_writer_process_is_refused(tmp_path):
     path = tmp_path / "s.zarr"
     holder = subprocess.Popen(
@@ -320,6 +321,9 @@ def test_verify_report_of_an_unfinished_store(tmp_path):
     assert f"{len(finished)}/10 blocks verified" in str(report)
     with pytest.raises(storage.StoreError, match="not a sweep store"):
         storage.verify(tmp_path / "nothing")
+    (tmp_path / "x.nc").write_bytes(b"")
+    with pytest.raises(storage.StoreError, match="is a file, not a sweep store"):
+        storage.verify(tmp_path / "x.nc")
 
 
 def test_unwritable_store_mid_run_gives_one_clear_message(tmp_path, monkeypatch):

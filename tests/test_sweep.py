@@ -128,7 +128,7 @@ def test_all_scalar_parameters_give_a_0d_dataset():
         (dict(nodes=1), "nodes"),
         (dict(chunk_size=0), "chunk_size"),
         (dict(quantities=5), "quantities must be a name"),
-        (dict(transparency="a"), "transparency must be a number"),
+        (dict(transparency="a"), "transparency must be a real number"),
     ],
 )
 def test_invalid_input_raises_before_compiling(kwargs, match, monkeypatch):
@@ -150,6 +150,14 @@ def test_result_larger_than_memory_is_refused_before_allocating(monkeypatch, tmp
         jo.sweep([cheap()], U=0.5, r=np.linspace(0, 1, 400), alpha=np.linspace(0, 1, 400), chunk_size=100_000,
                  out=tmp_path / "big.zarr", quiet=True)  # fmt: skip
     assert not (tmp_path / "big.zarr").exists()
+
+
+def test_long_axis_is_validated_without_a_copy_up_to_its_last_value():
+    r = np.linspace(0, 1, 3_000_000)
+    assert sweep_mod._axis("r", r) is r  # 24 MB here; a 10^9-point axis must not be doubled
+    r[-1] = -2.0
+    with pytest.raises(ValueError, match="r must satisfy"):
+        sweep_mod._axis("r", r)
 
 
 def test_defaults_agree_with_the_command_line(tmp_path):
@@ -206,8 +214,11 @@ _DEVICES_SCRIPT = textwrap.dedent(
     kw = dict(U=0.5, r=np.linspace(0, 6, 9), alpha=np.linspace(0, 2, 7), nodes=4, quiet=True)
     ds = jo.sweep(["eta_yz_x", "delta_z"], **kw)  # default blocks for this device count
     same = jo.sweep(["eta_yz_x", "delta_z"], chunk_size=4 * n, **kw)  # 4 points per device and call
+    # a depth quantity with 256 points per device and call (no LAPACK: no batch cap needed)
+    deep = jo.sweep("current_Lx_x", U=0.5, r=np.linspace(0, 6, 40), alpha=np.linspace(0, 2, 30), z=1.0,
+                    nodes=4, quiet=True)
     np.savez(sys.argv[1], eta=ds["eta_yz_x"].values, delta=ds["delta_z"].values,
-             eta4=same["eta_yz_x"].values, delta4=same["delta_z"].values)
+             eta4=same["eta_yz_x"].values, delta4=same["delta_z"].values, deep=deep["current_Lx_x"].values)
     """
 )
 
@@ -226,6 +237,7 @@ def test_one_device_and_four_forced_cpu_devices_agree(tmp_path):
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
         res[n] = np.load(out)
+    np.testing.assert_allclose(res[1]["deep"], res[4]["deep"], rtol=1e-13, atol=1e-15)
     for key in ("eta", "delta"):
         # the same per-device batch: bit for bit
         np.testing.assert_array_equal(res[1][key + "4"], res[4][key + "4"])
@@ -337,9 +349,12 @@ def test_1024x1024_sweep_has_bounded_peak_memory(tmp_path):
 
 @pytest.mark.slow
 def test_domain_edges_give_no_nan_or_inf_except_delta_below_ratio_one():
-    U = np.array([-0.9, 0.0, 1e-8, 0.5, 0.99, 0.999999])
-    r = np.array([-0.99, 0.0, 1e-8, 0.5, 20.0, 100.0])
-    alpha = np.array([-10.0, 0.0, 1e-8, 1.0, 10.0])
+    from jaxorb.params import PARAM_RANGES
+
+    edge = {k: (v.low, v.high) for k, v in PARAM_RANGES.items()}
+    U = np.array([-0.9, 0.0, 1e-8, 0.5, 0.99, edge["U"][1]])
+    r = np.array([-0.99, 0.0, 1e-8, 0.5, 20.0, edge["r"][1]])
+    alpha = np.array([edge["alpha"][0], -10.0, 0.0, 1e-8, 1.0, 10.0, edge["alpha"][1]])
     names = ["eta_yz_x", "eta_z2_z", "ratio_x", "ratio_z", "delta_x", "delta_z", "c_z"]
     ds = jo.sweep(names, U=U, r=r, alpha=alpha, quiet=True)
     for name in ("eta_yz_x", "eta_z2_z", "ratio_x", "ratio_z", "c_z"):

@@ -45,8 +45,8 @@ def validate_params(U, r, alpha, lam):
         half = np.abs(np.asarray(la, dtype=float) + 0.5 * (1.0 - np.asarray(u, dtype=float)))
         if np.any(half <= SINGULAR_TOL):
             raise ValueError(
-                "lam = -(1 - U)/2 puts E_F at the bottom of a helicity 1/2 band, where the mode problem "
-                f"is defective; choose lam with |lam + (1 - U)/2| > {SINGULAR_TOL:g} (got U = {u!r}, lam = {la!r})"
+                "lam = -(1 - U)/2 puts E_F at the bottom of a helicity 1/2 band, where the rational mode "
+                f"vectors of the two helicities coincide; choose lam with |lam + (1 - U)/2| > {SINGULAR_TOL:g} (got U = {u!r}, lam = {la!r})"
             )
     return u, rr, la
 
