@@ -232,6 +232,25 @@ def test_conversion_anchors(U, r, lam, alpha, incident, to, value):
     assert abs(ratio - value) < 1e-6
 
 
+def test_interface_spin_current_and_non_commuting_limit_at_r_zero():
+    """Reflection makes an interface spin current about ten times the far-field one; at r = 0 the
+    far-field conversion tends to 2/9 as lam -> 0 (either sign) but is 0 at lam = 0."""
+    rho = spin.incident_density("z")
+
+    def ratios(U, r, alpha, lam):
+        out = prof(U, r, alpha, lam, rho)
+        left = out["current_left"][idx("Lz")]
+        return out["current"][idx("Sz"), 0] / left, out["current_inf"][idx("Sz")] / left
+
+    at0, far = ratios(0.5, 0.5, 0.0, 0.1)
+    assert abs(at0 - (-0.107)) < 1e-3 and abs(at0 / far) > 10
+    assert abs(ratios(0.5, 0.5, 0.0, 0.05)[1] - (-0.012)) < 1e-3
+    assert abs(ratios(0.5, 0.5, 0.0, -0.05)[1] - 0.075) < 1e-3
+    for lam in (1e-3, -1e-3):
+        assert abs(ratios(0.5, 0.0, 0.0, lam)[1] - 2 / 9) < 2e-3
+    assert abs(ratios(0.5, 0.0, 0.0, 0.0)[1]) < 1e-14
+
+
 @pytest.mark.slow
 def test_quadrature_converged_at_interface_and_far_field():
     U, r, alpha, lam = PARAMS[2]
