@@ -21,7 +21,7 @@ import numpy as np
 
 from ..fast.complexmath import cconst, is_zero, muli, recip, rmul
 from ..fast.currents import node_sum
-from ..fast.derivatives import forward_jacobian
+from ..fast.derivatives import pushforward
 from . import bands, quadrature
 from .expansion import _MASK
 from .interface import KHAT, LZ2, MHAT
@@ -311,7 +311,7 @@ def _entries(blocks_mat):
     return out
 
 
-def _per_node(U, r, alpha, lam, kappa, names, rho_key):
+def _per_node(U, r, alpha, lam, kappa, names, rho_key, fence=False):
     """Per-node integrands (before the weights) of J(0+), J(0-), J(inf) of each name: a list of
     3 len(names) real (K,) arrays, in the order right..., left..., inf..."""
     w, tcol, q, q_n = block_solution(U, r, alpha, lam, kappa)
@@ -337,6 +337,8 @@ def _per_node(U, r, alpha, lam, kappa, names, rho_key):
         ]
         group.append(_entries(g))
         own.append(_entries([[[x[a] for x in row] for row in blk] for blk in part]))
+    if fence:
+        psi, dpsi, refl, group, own = jax.lax.optimization_barrier((psi, dpsi, refl, group, own))
     propagating = [jnp.imag(q[a]) == 0 for a in nb]
     f_right, f_psi, f_refl = _Forms(dpsi, psi), _Forms(psi, psi), _Forms(refl, refl)
     f_inf = [_Forms(group[a], own[a]) for a in nb]
@@ -362,16 +364,30 @@ def _per_node(U, r, alpha, lam, kappa, names, rho_key):
     return right + left + inf
 
 
-def _core(names, rho_key, n):
-    """f(U, r, alpha, lam) -> (3, len(names)) currents, with forward-mode derivatives."""
+def _raw(names, rho_key, n, fence):
+    """f(U, r, alpha, lam) -> (3, len(names)) currents, no custom derivative."""
 
     def f(U, r, alpha, lam):
         kappa, weight = quadrature.kappa_rule(U, r, lam, n)
-        vals = _per_node(U, r, alpha, lam, kappa, names, rho_key)
+        vals = _per_node(U, r, alpha, lam, kappa, names, rho_key, fence)
         sums = node_sum([weight * v for v in vals])
         return jnp.stack(sums).reshape(3, len(names))
 
-    return forward_jacobian(f, nparams=4)
+    return f
+
+
+def _core(names, rho_key, n):
+    """f(U, r, alpha, lam) -> (3, len(names)) currents with forward-mode derivatives.
+
+    The value materialises the wavefunctions at z = 0 between the solve and the bilinear forms
+    (an optimisation barrier): fused through, XLA recomputed the solve inside each form and the
+    forward pass took 2-3x longer. The tangents use the unfenced code, whose forward-mode
+    pushforward compiled to faster loops than the fenced one.
+    """
+    g = jax.custom_jvp(_raw(names, rho_key, n, True))
+    plain = _raw(names, rho_key, n, False)
+    g.defjvp(lambda primals, tangents: pushforward(plain, primals, tangents, 4), symbolic_zeros=True)
+    return g
 
 
 @functools.lru_cache(maxsize=64)
