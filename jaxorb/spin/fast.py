@@ -21,7 +21,7 @@ import numpy as np
 
 from ..fast.complexmath import cconst, is_zero, muli, recip, rmul
 from ..fast.currents import node_sum
-from ..fast.derivatives import pushforward
+from ..fast.derivatives import forward_jacobian
 from . import bands, quadrature
 from .expansion import _MASK
 from .interface import KHAT, LZ2, MHAT
@@ -123,6 +123,9 @@ def _band_wavevectors(U, r, lam, kappa):
     """Per band: |k| (scalar) and q (K,), complex, on the branch of docs/theory.md §3. Equal
     |k|^2 (snapped in :func:`bands.band_squares`) give bitwise equal q."""
     x = bands.band_squares(U, r, lam)
+    # per-point values are materialised: fused into the per-node loops, XLA recomputed their
+    # (and, in forward mode, their tangents') scalar chains at every node
+    x = _fence(x)
     k2 = kappa * kappa
     ks, qs = [], []
     for b in range(3):
@@ -146,7 +149,7 @@ def block_solution(U, r, alpha, lam, kappa):
         incident state j of a block is psi_i(z) = sum_band w[i][band] exp(i q z) t[j][band].
     """
     x, ks, qs = _band_wavevectors(U, r, lam, kappa)
-    c1, c0 = bands._half_states(U, r, lam, x[1:])
+    c1, c0 = _fence(bands._half_states(U, r, lam, x[1:]))
     q_n = bands._safe_sqrt((1.0 - kappa) * (1.0 + kappa))
     iqn = _cplx(jnp.zeros_like(q_n), q_n)
     powers = []
@@ -311,6 +314,22 @@ def _entries(blocks_mat):
     return out
 
 
+@jax.custom_jvp
+def _fence(x):
+    """Materialise a pytree of arrays (an optimisation barrier), and its tangents with it.
+
+    Without it XLA fuses the whole solve into every bilinear form that reads the wavefunctions
+    and recomputes it there; a plain barrier fences only the values, and the forward-mode
+    tangents of the solve were then recomputed in every form (forward-mode pass 100x slower).
+    """
+    return jax.lax.optimization_barrier(x)
+
+
+@_fence.defjvp
+def _fence_jvp(primals, tangents):
+    return jax.lax.optimization_barrier((primals[0], tangents[0]))
+
+
 def _per_node(U, r, alpha, lam, kappa, names, rho_key, fence=False):
     """Per-node integrands (before the weights) of J(0+), J(0-), J(inf) of each name: a list of
     3 len(names) real (K,) arrays, in the order right..., left..., inf..."""
@@ -338,7 +357,7 @@ def _per_node(U, r, alpha, lam, kappa, names, rho_key, fence=False):
         group.append(_entries(g))
         own.append(_entries([[[x[a] for x in row] for row in blk] for blk in part]))
     if fence:
-        psi, dpsi, refl, group, own = jax.lax.optimization_barrier((psi, dpsi, refl, group, own))
+        psi, dpsi, refl, group, own = _fence((psi, dpsi, refl, group, own))
     propagating = [jnp.imag(q[a]) == 0 for a in nb]
     f_right, f_psi, f_refl = _Forms(dpsi, psi), _Forms(psi, psi), _Forms(refl, refl)
     f_inf = [_Forms(group[a], own[a]) for a in nb]
@@ -369,6 +388,8 @@ def _raw(names, rho_key, n, fence):
 
     def f(U, r, alpha, lam):
         kappa, weight = quadrature.kappa_rule(U, r, lam, n)
+        if fence:
+            kappa, weight = _fence((kappa, weight))
         vals = _per_node(U, r, alpha, lam, kappa, names, rho_key, fence)
         sums = node_sum([weight * v for v in vals])
         return jnp.stack(sums).reshape(3, len(names))
@@ -379,15 +400,11 @@ def _raw(names, rho_key, n, fence):
 def _core(names, rho_key, n):
     """f(U, r, alpha, lam) -> (3, len(names)) currents with forward-mode derivatives.
 
-    The value materialises the wavefunctions at z = 0 between the solve and the bilinear forms
-    (an optimisation barrier): fused through, XLA recomputed the solve inside each form and the
-    forward pass took 2-3x longer. The tangents use the unfenced code, whose forward-mode
-    pushforward compiled to faster loops than the fenced one.
+    The kappa rule and the wavefunctions at z = 0 are materialised (with their tangents) between
+    the stages: fused through, XLA recomputed the solve inside each bilinear form, which made the
+    value 2-3x and its forward-mode pushforward 3x slower to run and 4x slower to compile.
     """
-    g = jax.custom_jvp(_raw(names, rho_key, n, True))
-    plain = _raw(names, rho_key, n, False)
-    g.defjvp(lambda primals, tangents: pushforward(plain, primals, tangents, 4), symbolic_zeros=True)
-    return g
+    return forward_jacobian(_raw(names, rho_key, n, True), nparams=4)
 
 
 @functools.lru_cache(maxsize=64)
