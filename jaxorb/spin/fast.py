@@ -4,7 +4,8 @@ At phi = 0 every matrix of the boundary problem (C, M, K, the bulk Hamiltonian) 
 mirror y -> -y, which acts on |m, s> as Y = exp(-i pi J_y) with eigenvalues -i and +i. In a basis of
 Y eigenvectors the 6x6 Schur complement of docs/theory.md §12 splits into two 3x3 blocks, and each
 band's helicity pair splits into one mode per block (u_+ -+ i u_-), so each kappa needs two 3x3
-inverses (adjugate / determinant), all entries kept as separate (K,) arrays.
+inverses (adjugate / determinant), all entries kept as separate (K,) arrays and every product
+with a real or imaginary number done in real arithmetic.
 
 The Fermi-averaged currents at z = 0+, z = 0- and z -> infinity are then sparse bilinear forms
 sum A^(d)_ij P_ja rho^(-d)_ab conj(Q_ib) in the |m, s> basis (docs/theory.md §6 harmonics of J_z),
@@ -316,11 +317,12 @@ def _entries(blocks_mat):
 
 @jax.custom_jvp
 def _fence(x):
-    """Materialise a pytree of arrays (an optimisation barrier), and its tangents with it.
+    """An optimisation barrier on a pytree of arrays that also fences its tangents.
 
-    Without it XLA fuses the whole solve into every bilinear form that reads the wavefunctions
-    and recomputes it there; a plain barrier fences only the values, and the forward-mode
-    tangents of the solve were then recomputed in every form (forward-mode pass 100x slower).
+    Without a barrier XLA fused the whole solve into every bilinear form reading the
+    wavefunctions (the value took 2x longer); a plain barrier fences only the values, and the
+    forward-mode pushforward, with the tangents of the solve fused into every form, then took 3x
+    longer to run and 4x longer to compile.
     """
     return jax.lax.optimization_barrier(x)
 
@@ -400,9 +402,10 @@ def _raw(names, rho_key, n, fence):
 def _core(names, rho_key, n):
     """f(U, r, alpha, lam) -> (3, len(names)) currents with forward-mode derivatives.
 
-    The kappa rule and the wavefunctions at z = 0 are materialised (with their tangents) between
-    the stages: fused through, XLA recomputed the solve inside each bilinear form, which made the
-    value 2-3x and its forward-mode pushforward 3x slower to run and 4x slower to compile.
+    Derivatives are forward-mode pushforwards of the same elementwise code (exact: those of the
+    rule, moving nodes included); reverse mode through the unrolled solve compiled for minutes.
+    The kappa rule, the per-point band values and the wavefunctions at z = 0 are fenced
+    (:func:`_fence`) between the stages.
     """
     return forward_jacobian(_raw(names, rho_key, n, True), nparams=4)
 
