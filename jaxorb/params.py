@@ -11,8 +11,6 @@ at its edges against a refined quadrature, tests/test_domain.py); outside it a `
 names the parameter and this range.
 """
 
-from __future__ import annotations
-
 import contextlib
 import math
 import os

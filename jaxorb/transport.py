@@ -7,8 +7,6 @@ functions are differentiable in U, r and alpha (the kappa nodes move with the br
 the derivative is that of the integral, not of a fixed-grid sum).
 """
 
-from __future__ import annotations
-
 import functools
 import warnings
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import jaxorb as jo
-from jaxorb import cli, optimize, quantities
+from jaxorb import cli, optimize, quantities, storage
 
 
 def test_every_listed_name_follows_one_scheme():
@@ -110,6 +110,8 @@ def test_cli_lists_quantities(capsys):
         quantities.info,
         quantities.list_quantities,
         quantities.get,
+        storage.verify,
+        *(getattr(jo, name) for name in jo.__all__ if callable(getattr(jo, name))),
     ],
 )
 def test_signatures_have_no_forward_references(obj):
