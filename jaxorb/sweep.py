@@ -377,6 +377,15 @@ def _default_block(req: _Request, devices) -> tuple[int, ...]:
     return block_shape(req.shape, target)
 
 
+def _variable_attrs(q: _quantities.Quantity) -> dict:
+    """units, long_name and (mathtext, for figures drawn from the data) label: plain strings, so
+    the attributes stay netCDF-safe."""
+    attrs = {"units": q.unit, "long_name": q.description}
+    if q.label:
+        attrs["label"] = str(q.label)
+    return attrs
+
+
 def _engine(req: _Request, devices, block) -> _Engine:
     n_dev = len(devices)
     call = _points_per_device(devices[0].platform) * n_dev
@@ -384,9 +393,7 @@ def _engine(req: _Request, devices, block) -> _Engine:
     size = -(-max(math.prod(block), 1) // call) * call  # a block padded to whole calls
     f, sharding = evaluator(req.qs, devices, call, req.joint, req.joint_nodes, req.transparency)
     out_types = jax.eval_shape(f, *(jax.ShapeDtypeStruct((call,), np.float64, sharding=sharding),) * 4)
-    variables = {
-        q.name: (np.dtype(t.dtype), {"units": q.unit, "long_name": q.description}) for q, t in zip(req.qs, out_types)
-    }
+    variables = {q.name: (np.dtype(t.dtype), _variable_attrs(q)) for q, t in zip(req.qs, out_types)}
     return _Engine(f, sharding, call, _Plan(req.dims, req.coords, block, size), variables)
 
 
