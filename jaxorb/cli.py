@@ -79,6 +79,17 @@ def _forms_hint() -> str:
     return "(values are V, A,B,C, lo:hi:n or lo:hi; see jaxorb --help)"
 
 
+def _check_grid_memory(n: int, option: str, text: str) -> None:
+    """Refuse a lo:hi:n grid whose points alone (8 bytes each) exceed the memory limit, before
+    they are allocated."""
+    from .params import check_memory
+
+    try:
+        check_memory(f"{option} {text!r} ({n} points)", 8.0 * n, "give fewer points (a smaller n)")
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
 def parse_values(text: str, option: str) -> Values:
     """Parse ``text`` by :data:`GRAMMAR` (``option`` names the flag in messages).
 
@@ -103,6 +114,7 @@ def parse_values(text: str, option: str) -> Values:
             n = 0
         if n < 2:
             raise UsageError(f"{option} {text!r}: n in lo:hi:n must be an integer >= 2 (one point: give V)")
+        _check_grid_memory(n, option, text)
         return Values("grid", np.linspace(lo, hi, n), n)
     if "," in text:
         return Values("list", np.array([_number(p, option, text) for p in text.split(",")]))
