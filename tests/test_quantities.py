@@ -57,6 +57,20 @@ def test_alias_and_api_spelling_give_the_same_number():
     assert abs(float(other) - float(a)) > 1e-3
 
 
+@pytest.mark.parametrize("short", ["xy", "yz", "zx", "x2-y2", "z2"])
+def test_efficiency_takes_the_quadrupole_without_its_L(short):
+    """As in the quantity names (eta_yz_x = eta_Lyz_x): quadrupole="yz" is "Lyz"."""
+    p = jo.Params(0.5, 1.3, 0.4)
+    assert jo.efficiency(p, "x", short, nodes=8) == jo.efficiency(p, "x", "L" + short, nodes=8)
+    assert quantities.canonical(f"eta_{short}_x") == f"eta_L{short}_x"
+
+
+@pytest.mark.parametrize("bad", ["Lfoo", "foo", "x", "Lx", "L", ""])
+def test_efficiency_refuses_a_non_quadrupole(bad):
+    with pytest.raises(ValueError, match=f"quadrupole must be one of Lxy, .*; got '{bad}'"):
+        jo.efficiency(jo.Params(), "x", bad)
+
+
 def test_labels_are_mathtext_and_carry_the_injection():
     parser = matplotlib.mathtext.MathTextParser("path")
     for q in quantities.list_quantities():
