@@ -11,7 +11,7 @@ the parameter axes U, r, alpha (and z for depth quantities) and returns an
 * Each call is **sharded** over all local devices (``NamedSharding`` on the batch axis): 4 GPUs,
   or 4 forced CPU host devices, share every call. A call holds 256 points per device on CPU
   (every registry quantity, interface and depth alike, runs the closed-form solve of
-  :mod:`jaxorb.surface`: no LAPACK; ``benchmarks/bench_sweep_calls.py``: 16-point calls take
+  :mod:`jaxorb.fast`: no LAPACK; ``benchmarks/bench_sweep_calls.py``: 16-point calls take
   2-4x as long, 1024 is no faster) and 4096 on accelerators.
 * With ``jax.distributed`` initialised, process k of P evaluates blocks k, k + P, k + 2P, ... and
   writes them by region into the shared store (``out=``); without ``out`` the blocks are
@@ -298,7 +298,7 @@ def _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size) -> _Re
         "nodes": nodes_attr,
         "depth_nodes": depth_nodes,
         "nodes_description": "kappa rule of the Fermi-disk quadrature for interface quantities (eta, ratio, "
-        "delta, c, cD): 'graded' = jaxorb.surface.graded_rule (branch-split Gauss segments, last segment "
+        "delta, c, cD): 'graded' = jaxorb.quadrature.graded_rule (branch-split Gauss segments, last segment "
         "graded toward kappa = k_F), or Gauss-Legendre nodes per segment; depth_nodes: Gauss-Legendre nodes "
         "per segment for density/current/torque quantities",
         "phi_rule": "exact phi average (rotation covariance)",
@@ -735,7 +735,7 @@ def sweep(
             block is smaller.
         quiet: progress bar on stderr: None shows it on a terminal only; True never; False always.
         nodes: kappa nodes per segment for every quantity (Gauss-Legendre); default None:
-            the graded rule of :mod:`jaxorb.surface` for interface quantities (as the public
+            the graded rule (:func:`jaxorb.quadrature.graded_rule`) for interface quantities (as the public
             API's defaults) and :func:`jaxorb.nodes_for_depth` of the largest z for depth
             quantities (``density_*``, ``current_*``, ``torque_*``, ``cD_*``).
         transparency: p of the memory-loss equation (``delta_*`` quantities), > 0.

@@ -214,12 +214,13 @@ LEGGAUSS_BYTES = 24
 
 
 def _kappa_nodes(n) -> int:
-    """Kappa nodes K of the rule ``n`` (None: graded default; int: plain rule, 3 segments)."""
+    """Kappa nodes K of the rule ``n`` (None: graded default; int: the larger of the plain rule's
+    three segments and the depth rule that finite thicknesses use)."""
     if n is None:
         return quadrature.rule_size()
     if isinstance(n, tuple):
         return quadrature.rule_size(*n)
-    return 3 * int(n)
+    return max(3 * int(n), quadrature.rule_size(*quadrature.depth_sizes(n)))
 
 
 def working_set(n, points: int, per_node: float = BYTES_PER_NODE) -> float:

@@ -47,12 +47,12 @@ def test_profile_rejects_bad_input_before_compiling(kwargs, match):
 
 
 def test_transport_rejects_before_compiling():
-    before = transport.surface_currents._cache_size()
+    before = transport._run_core._cache_size()
     with pytest.raises(ValueError, match="U <= 0.99 "):
         jo.efficiency(jo.Params(U=2.0), "x", "Lyz")
     with pytest.raises(ValueError, match="-0.99 <= r"):
         jo.memory_loss(jo.Params(r=-1.5), "z")
-    assert transport.surface_currents._cache_size() == before
+    assert transport._run_core._cache_size() == before
 
 
 def test_params_is_a_pytree():
