@@ -79,6 +79,17 @@ def _forms_hint() -> str:
     return "(values are V, A,B,C, lo:hi:n or lo:hi; see jaxorb --help)"
 
 
+def _check_grid_memory(n: int, option: str, text: str) -> None:
+    """Refuse a lo:hi:n grid whose points alone (8 bytes each) exceed the memory limit, before
+    they are allocated."""
+    from .params import check_memory
+
+    try:
+        check_memory(f"{option} {text!r} ({n} points)", 8.0 * n, "give fewer points (a smaller n)")
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
 def parse_values(text: str, option: str) -> Values:
     """Parse ``text`` by :data:`GRAMMAR` (``option`` names the flag in messages).
 
@@ -103,6 +114,7 @@ def parse_values(text: str, option: str) -> Values:
             n = 0
         if n < 2:
             raise UsageError(f"{option} {text!r}: n in lo:hi:n must be an integer >= 2 (one point: give V)")
+        _check_grid_memory(n, option, text)
         return Values("grid", np.linspace(lo, hi, n), n)
     if "," in text:
         return Values("list", np.array([_number(p, option, text) for p in text.split(",")]))
@@ -476,9 +488,21 @@ def _plot(args) -> int:
     if attrs is not None and not attrs.get(storage.COMPLETE_ATTR):
         note = "blocks still missing are blank; re-run the sweep to finish it"
         print(f"note: {store} is incomplete ({note})", file=sys.stderr)
-    path = plotting.plot_sweep(ds, out, args.quantity or None)
+    select = _selection(args.select or [])
+    path = plotting.plot_sweep(ds, out, args.quantity or None, select=select or None, report=print)
     print(f"wrote {path}")
     return 0
+
+
+def _selection(items: list[str]) -> dict[str, float]:
+    """``["U=0.5", "alpha=1"]`` -> ``{"U": 0.5, "alpha": 1.0}`` (``--select``, repeatable)."""
+    select = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--select {item!r}: give AXIS=VALUE, e.g. --select U=0.5")
+        select[name.strip()] = _number(value, "--select", item)
+    return select
 
 
 def _verify(args) -> int:
@@ -661,6 +685,14 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("store", help="a store written by `jaxorb sweep`, e.g. map.zarr")
     pl.add_argument("--out", default=None, help="image file (default: the store's name with .png)")
     pl.add_argument("--quantity", action="append", default=None, help="variable(s) to draw (default: all)")
+    pl.add_argument(
+        "--select",
+        action="append",
+        default=None,
+        metavar="AXIS=VALUE",
+        help="fix an axis at the sweep value nearest to VALUE, e.g. U=0.5 (repeatable); "
+        "a 3-D sweep without it is drawn as one row of panels per value of its first axis",
+    )
     pl.set_defaults(func=_plot)
 
     ver = sub.add_parser("verify", help="check a sweep store: complete, undamaged, every block's checksum")

@@ -15,8 +15,6 @@ so), because that reading is the one that is easy to get wrong.
 Everything here runs on the host (NumPy), before any compilation.
 """
 
-from __future__ import annotations
-
 import warnings
 from typing import NamedTuple
 

@@ -303,7 +303,7 @@ def maximize(
             5e-6 in the reparametrised variables).
         seed: PRNG seed for the random starts, 0 <= seed < 2**63 (results are bit-for-bit
             reproducible on CPU).
-        nodes: kappa rule: None for the graded rule of :mod:`jaxorb.surface` (the public API's
+        nodes: kappa rule: None for :func:`jaxorb.quadrature.graded_rule` (the public API's
             default, ~1e-12), or Gauss-Legendre nodes per branch-split segment (>= 2).
         progress: print progress lines (default: when stderr is a terminal).
         sign: +1 to maximise, -1 to minimise (see :func:`minimize`).

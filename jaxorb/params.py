@@ -11,8 +11,6 @@ at its edges against a refined quadrature, tests/test_domain.py); outside it a `
 names the parameter and this range.
 """
 
-from __future__ import annotations
-
 import contextlib
 import math
 import os
@@ -163,8 +161,9 @@ def _as_real_array(name: str, value, allowed: str) -> np.ndarray | None:
         raise ValueError(f"{name} must be a real number; allowed: {allowed}; got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
         raise ValueError(f"{name} must be real; allowed: {allowed}; got {_fmt_values(arr)}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
+    arr = arr.astype(np.float64, copy=False)  # a float64 array (a long sweep axis) is not copied
+    # min and max propagate NaN and reach +-inf: finite without a temporary of the array's size
+    if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
         bad = arr[~np.isfinite(arr)].reshape(-1)[0]
         raise ValueError(f"{name} must be finite; allowed: {allowed}; got {name} = {fmt(bad)}")
     return arr

@@ -17,8 +17,6 @@ exponent (docs/theory.md §7), and the z -> infinity value keeps exactly the ter
 is zero (propagating pairs with equal q; at r = 0 the t-r pairs too, since then q_t = q_r).
 """
 
-from __future__ import annotations
-
 import functools
 import math
 from typing import NamedTuple

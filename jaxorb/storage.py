@@ -39,8 +39,6 @@ All attributes are netCDF-safe (strings, numbers, integer lists; structured meta
 text), so ``xr.open_zarr("map.zarr").to_netcdf("map.nc")`` works with every netCDF engine.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import hashlib
 import json
@@ -226,7 +224,7 @@ class Lock:
         self.file = _sibling(self.path, "lock")
         self.fd: int | None = None
 
-    def acquire(self) -> Lock:
+    def acquire(self) -> "Lock":
         import fcntl
 
         try:
@@ -274,7 +272,7 @@ class Lock:
         os.close(self.fd)
         self.fd = None
 
-    def __enter__(self) -> Lock:
+    def __enter__(self) -> "Lock":
         return self.acquire()
 
     def __exit__(self, *exc) -> None:

@@ -11,7 +11,7 @@ the parameter axes U, r, alpha (and z for depth quantities) and returns an
 * Each call is **sharded** over all local devices (``NamedSharding`` on the batch axis): 4 GPUs,
   or 4 forced CPU host devices, share every call. A call holds 256 points per device on CPU
   (every registry quantity, interface and depth alike, runs the closed-form solve of
-  :mod:`jaxorb.surface`: no LAPACK; ``benchmarks/bench_sweep_calls.py``: 16-point calls take
+  :mod:`jaxorb.fast`: no LAPACK; ``benchmarks/bench_sweep_calls.py``: 16-point calls take
   2-4x as long, 1024 is no faster) and 4096 on accelerators.
 * With ``jax.distributed`` initialised, process k of P evaluates blocks k, k + P, k + 2P, ... and
   writes them by region into the shared store (``out=``); without ``out`` the blocks are
@@ -34,8 +34,6 @@ Launching on several processes (any launcher JAX supports: SLURM, Open MPI, or e
 or ``jaxorb sweep --distributed ...`` (see ``jaxorb sweep --help``). ``out`` must be on a file
 system every process sees.
 """
-
-from __future__ import annotations
 
 import contextlib
 import dataclasses
@@ -300,7 +298,7 @@ def _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size) -> _Re
         "nodes": nodes_attr,
         "depth_nodes": depth_nodes,
         "nodes_description": "kappa rule of the Fermi-disk quadrature for interface quantities (eta, ratio, "
-        "delta, c, cD): 'graded' = jaxorb.surface.graded_rule (branch-split Gauss segments, last segment "
+        "delta, c, cD): 'graded' = jaxorb.quadrature.graded_rule (branch-split Gauss segments, last segment "
         "graded toward kappa = k_F), or Gauss-Legendre nodes per segment; depth_nodes: Gauss-Legendre nodes "
         "per segment for density/current/torque quantities",
         "phi_rule": "exact phi average (rotation covariance)",
@@ -379,6 +377,15 @@ def _default_block(req: _Request, devices) -> tuple[int, ...]:
     return block_shape(req.shape, target)
 
 
+def _variable_attrs(q: _quantities.Quantity) -> dict:
+    """units, long_name and (mathtext, for figures drawn from the data) label: plain strings, so
+    the attributes stay netCDF-safe."""
+    attrs = {"units": q.unit, "long_name": q.description}
+    if q.label:
+        attrs["label"] = str(q.label)
+    return attrs
+
+
 def _engine(req: _Request, devices, block) -> _Engine:
     n_dev = len(devices)
     call = _points_per_device(devices[0].platform) * n_dev
@@ -386,9 +393,7 @@ def _engine(req: _Request, devices, block) -> _Engine:
     size = -(-max(math.prod(block), 1) // call) * call  # a block padded to whole calls
     f, sharding = evaluator(req.qs, devices, call, req.joint, req.joint_nodes, req.transparency)
     out_types = jax.eval_shape(f, *(jax.ShapeDtypeStruct((call,), np.float64, sharding=sharding),) * 4)
-    variables = {
-        q.name: (np.dtype(t.dtype), {"units": q.unit, "long_name": q.description}) for q, t in zip(req.qs, out_types)
-    }
+    variables = {q.name: (np.dtype(t.dtype), _variable_attrs(q)) for q, t in zip(req.qs, out_types)}
     return _Engine(f, sharding, call, _Plan(req.dims, req.coords, block, size), variables)
 
 
@@ -505,7 +510,7 @@ def _progress(plan: _Plan, todo, quiet):
 # write: in memory, zarr store, netCDF
 
 
-def _in_memory(req: _Request, quiet, guard) -> xr.Dataset:
+def _in_memory(req: _Request, quiet, guard) -> "xr.Dataset":
     import xarray as xr
 
     devices = tuple(jax.local_devices())
@@ -559,7 +564,7 @@ def _locked(out: str):
             lock.release()
 
 
-def _to_store(req: _Request, out: str, overwrite: bool, quiet, guard, after=None) -> xr.Dataset | None:
+def _to_store(req: _Request, out: str, overwrite: bool, quiet, guard, after=None) -> "xr.Dataset | None":
     """Write the sweep into the zarr store ``out`` (create, or verify, repair and resume).
 
     ``after``: called by process 0 once the store is complete, still under its lock; the
@@ -639,7 +644,7 @@ def _prepare_store(req: _Request, eng: _Engine, out: str, action: str, lock, gua
     return "resume"
 
 
-def _to_netcdf(req: _Request, out: str, overwrite: bool, quiet, guard) -> xr.Dataset:
+def _to_netcdf(req: _Request, out: str, overwrite: bool, quiet, guard) -> "xr.Dataset":
     """Compute into the side store ``<out>.partial.zarr`` (resumable), then convert it to netCDF
     under a temporary name renamed into place, and remove the side store."""
     import xarray as xr
@@ -685,6 +690,8 @@ def _to_netcdf(req: _Request, out: str, overwrite: bool, quiet, guard) -> xr.Dat
     return storage.open_dataset(path)
 
 
+# No return annotation (it is an xarray.Dataset): naming the type would make `import jaxorb`
+# import xarray, about 0.6 s more; the docstring states it.
 def sweep(
     quantities: str | Sequence[str | _quantities.Quantity],
     *,
@@ -698,7 +705,7 @@ def sweep(
     quiet: bool | None = None,
     nodes: int | None = None,
     transparency: float = 2.0,
-) -> xr.Dataset:
+):
     """Evaluate quantities on the Cartesian product of parameter axes.
 
     Example::
@@ -728,7 +735,7 @@ def sweep(
             block is smaller.
         quiet: progress bar on stderr: None shows it on a terminal only; True never; False always.
         nodes: kappa nodes per segment for every quantity (Gauss-Legendre); default None:
-            the graded rule of :mod:`jaxorb.surface` for interface quantities (as the public
+            the graded rule (:func:`jaxorb.quadrature.graded_rule`) for interface quantities (as the public
             API's defaults) and :func:`jaxorb.nodes_for_depth` of the largest z for depth
             quantities (``density_*``, ``current_*``, ``torque_*``, ``cD_*``).
         transparency: p of the memory-loss equation (``delta_*`` quantities), > 0.

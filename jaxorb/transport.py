@@ -7,8 +7,6 @@ functions are differentiable in U, r and alpha (the kappa nodes move with the br
 the derivative is that of the integral, not of a fixed-grid sum).
 """
 
-from __future__ import annotations
-
 import functools
 import warnings
 
@@ -55,9 +53,11 @@ def injected_dipole(incident, dipole=None) -> np.ndarray:
 
 
 def _check_quadrupole(name: str) -> int:
-    if name not in QUADRUPOLES:
-        raise ValueError(f"quadrupole must be one of {', '.join(QUADRUPOLES)}; got {name!r}")
-    return OPERATOR_NAMES.index(name)
+    # the rule of the quantity names (jaxorb.quantities.canonical): the L may be left out
+    full = "L" + name if isinstance(name, str) and not name.startswith("L") else name
+    if full not in QUADRUPOLES:
+        raise ValueError(f"quadrupole must be one of {', '.join(QUADRUPOLES)} (the L may be left out); got {name!r}")
+    return OPERATOR_NAMES.index(full)
 
 
 #: Points per batch when a core is mapped over many parameter points (bounds the working set).
@@ -214,12 +214,13 @@ LEGGAUSS_BYTES = 24
 
 
 def _kappa_nodes(n) -> int:
-    """Kappa nodes K of the rule ``n`` (None: graded default; int: plain rule, 3 segments)."""
+    """Kappa nodes K of the rule ``n`` (None: graded default; int: the larger of the plain rule's
+    three segments and the depth rule that finite thicknesses use)."""
     if n is None:
         return quadrature.rule_size()
     if isinstance(n, tuple):
         return quadrature.rule_size(*n)
-    return 3 * int(n)
+    return max(3 * int(n), quadrature.rule_size(*quadrature.depth_sizes(n)))
 
 
 def working_set(n, points: int, per_node: float = BYTES_PER_NODE) -> float:
@@ -274,7 +275,8 @@ def efficiency(
         incident: the injected state: ``"x"``, ``"y"``, ``"z"`` (the dipole along that axis),
             ``"m=+1"``, ``"m=0"``, ``"m=-1"``, :func:`jaxorb.along` ``(n)`` or
             :func:`jaxorb.amplitudes` ``(c_plus, c_zero, c_minus)`` (:mod:`jaxorb.incident`).
-        quadrupole: one of Lxy Lyz Lzx Lx2-y2 Lz2.
+        quadrupole: one of Lxy Lyz Lzx Lx2-y2 Lz2; as in the quantity names the L may be left
+            out (``"yz"`` is ``"Lyz"``).
         dipole: the injected dipole's axis for a general incident state (default: <L>).
         nodes: None (default) for the graded kappa rule :func:`jaxorb.quadrature.graded_rule`, or an int:
             that many nodes per branch-split segment (24: 1e-7 to 1e-6 on typical parameters).

@@ -1,11 +1,29 @@
 """Shared helpers of the fast-path tests: parameter points and the reference at z = 0."""
 
 import jax.numpy as jnp
+import numpy as np
 
 import jaxorb as jo
 from jaxorb import OPERATOR_NAMES, reference
 
 INCIDENTS = ["x", "y", "z", [0.3, -0.1 + 0.2j, 0.5]]
+
+
+def random_point(rng):
+    """One random (U, r, alpha, kappa, phi) point, propagating and evanescent channels alike."""
+    return dict(
+        U=rng.uniform(-0.8, 0.95),
+        r=rng.uniform(-0.8, 8.0),
+        alpha=rng.uniform(-3.0, 3.0),
+        kappa=rng.uniform(0.0, 1.0),
+        phi=rng.uniform(0.0, 2 * np.pi),
+    )
+
+
+def random_state(rng):
+    """A random normalised incident 3-vector (|m> amplitudes)."""
+    v = rng.normal(size=3) + 1j * rng.normal(size=3)
+    return v / np.linalg.norm(v)
 
 
 def random_points(rng, n):

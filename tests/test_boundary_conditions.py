@@ -28,17 +28,7 @@ LZ2 = (LZ @ LZ).real
 SPACINGS = (0.02, 0.01, 0.005)
 
 
-def _reference_solve():
-    """The package's reference solve (one 6x6 system per (kappa, phi)) as
-    f(U, r, alpha, kappa, phi, incident) -> (rho, t)."""
-    if hasattr(reference, "amplitudes"):
-        return reference.amplitudes
-    from jaxorb import interface
-
-    return lambda *args: interface.solve_direct(*args)[:2]
-
-
-_solve_basis = jax.jit(jax.vmap(_reference_solve(), (None,) * 5 + (0,)))
+_solve_basis = jax.jit(jax.vmap(reference.amplitudes, (None,) * 5 + (0,)))
 
 
 def _reference_reflection(U, r, alpha, kappa, phi):

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import tracemalloc
 
 import pytest
 from sweep_helpers import env_with_root
@@ -45,6 +46,7 @@ CASES = {
     "sweep-z-huge": (["sweep", "--quantity", "current_Lx_z", "--z", "1e300"], "kappa nodes"),
     "sweep-z-negative": (["sweep", "--quantity", "current_Lx_z", "--z", "-1"], "z >= 0"),
     "sweep-too-big-to-print": (SWEEP + ["--r", "0:1:2000"], "--out"),
+    "sweep-grid-beyond-memory": (SWEEP + ["--r", "0:1:1000000000000", "--out", "big.zarr"], "fewer points"),
     "sweep-distributed-and-coordinator": (
         SWEEP + ["--distributed", "--coordinator", "localhost:12345", "--num-processes", "2", "--process-id", "0"],
         "use one",
@@ -88,6 +90,21 @@ def test_user_error_is_one_line_naming_the_subcommand(tmp_path, monkeypatch, arg
     message = refusal(argv)
     assert message.startswith(f"jaxorb {argv[0]}: "), message
     assert expected in message, message
+
+
+def test_grid_beyond_the_memory_limit_is_refused_before_allocating(tmp_path, monkeypatch):
+    """`--r 0:1:1000000000` used to allocate its points (and more) until the kernel killed it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JAXORB_MEMORY_LIMIT", "1M")  # so that 10^6 points (8 MB) are too many
+    tracemalloc.start()
+    try:
+        message = refusal(SWEEP + ["--r", "0:1:1000000", "--out", "big.zarr"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert message.startswith("jaxorb sweep: --r '0:1:1000000'") and "needs about" in message, message
+    assert peak < 2**20, peak  # the 8 MB of points were never allocated
+    assert not (tmp_path / "big.zarr").exists()
 
 
 @pytest.mark.parametrize(

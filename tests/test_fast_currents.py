@@ -38,8 +38,8 @@ def test_graded_rule_quantities_match_reference(rng):
     ref_fn = jax.jit(lambda U, r, a: reference_quantities(U, r, a, quadrature.graded_rule(U, r)))
     for U, r, a in random_points(rng, 4) + SPECIAL:
         ref = np.asarray(ref_fn(U, r, a))
-        fast = np.array(fns(U, r, a))
-        assert np.abs(fast - ref).max() < 1e-12, (U, r, a, fast - ref)
+        got = np.array(fns(U, r, a))
+        assert np.abs(got - ref).max() < 1e-12, (U, r, a, got - ref)
 
 
 def test_public_api_uses_fast_path_with_int_nodes():

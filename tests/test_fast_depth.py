@@ -20,8 +20,8 @@ def test_mean_torque_matches_reference(inc):
         out = reference.fermi_averages(U, r, a, vec, jnp.array([0.0, 7.5]), names=DIPOLES, n_phi=5, rule=rule)
         cur = np.asarray(out["current"]).T @ ndip
         for d, ref in ((np.inf, float(np.asarray(out["current_inf"]) @ ndip) - cur[0]), (7.5, cur[1] - cur[0])):
-            fast = transport._mean_torque_core(U, r, a, rho, ndip, jnp.asarray(d), 30)
-            assert abs(float(fast) - float(ref)) < 1e-12
+            got = transport._mean_torque_core(U, r, a, rho, ndip, jnp.asarray(d), 30)
+            assert abs(float(got) - float(ref)) < 1e-12
 
 
 @pytest.mark.parametrize("kind", ["density", "current", "torque"])

@@ -2,24 +2,10 @@
 
 import jax.numpy as jnp
 import numpy as np
+from fast_helpers import random_point, random_state
 
 from jaxorb import fast, reference
 from jaxorb import operators as ops
-
-
-def random_point(rng):
-    return dict(
-        U=rng.uniform(-0.8, 0.95),
-        r=rng.uniform(-0.8, 8.0),
-        alpha=rng.uniform(-3.0, 3.0),
-        kappa=rng.uniform(0.0, 1.0),
-        phi=rng.uniform(0.0, 2 * np.pi),
-    )
-
-
-def random_state(rng):
-    v = rng.normal(size=3) + 1j * rng.normal(size=3)
-    return v / np.linalg.norm(v)
 
 
 def _fast_response(U, r, alpha, kappa):

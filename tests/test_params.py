@@ -47,12 +47,12 @@ def test_profile_rejects_bad_input_before_compiling(kwargs, match):
 
 
 def test_transport_rejects_before_compiling():
-    before = transport.surface_currents._cache_size()
+    before = transport._run_core._cache_size()
     with pytest.raises(ValueError, match="U <= 0.99 "):
         jo.efficiency(jo.Params(U=2.0), "x", "Lyz")
     with pytest.raises(ValueError, match="-0.99 <= r"):
         jo.memory_loss(jo.Params(r=-1.5), "z")
-    assert transport.surface_currents._cache_size() == before
+    assert transport._run_core._cache_size() == before
 
 
 def test_params_is_a_pytree():
@@ -171,3 +171,15 @@ def test_profile_broadcasts_array_parameters():
     one = jo.profile(jo.Params(0.5, 1.0, 0.3), z, "x", nodes=12, observables=("Lx", "Lyz"))
     assert np.allclose(prof.current["Lyz"][1, 1], one.current["Lyz"], rtol=1e-12, atol=1e-15)
     assert np.allclose(prof.current_inf["Lx"][1, 1], one.current_inf["Lx"], rtol=1e-12, atol=1e-15)
+
+
+def test_checks_do_not_copy_a_float64_array():
+    """A long sweep axis is checked in place: neither converted nor copied."""
+    from jaxorb import params
+
+    r = np.linspace(0.0, 1.0, 1000)
+    assert params.check_real("r", r, "any real r") is r
+    assert params.check_param("r", r) is r
+    r[500] = np.nan
+    with pytest.raises(ValueError, match="r must be finite"):
+        params.check_param("r", r)

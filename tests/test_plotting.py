@@ -264,3 +264,21 @@ def test_plot_landscape_writes_png_and_pdf(tmp_path):
     paths = plotting.plot_landscape(_Result(), (r, a, r[:, None] + a[None, :]), tmp_path / "land")
     assert [p[-3:] for p in paths] == ["png", "pdf"]
     assert all((tmp_path / f"land.{e}").stat().st_size > 5000 for e in ("png", "pdf"))
+
+
+def test_cli_plot_select_fixes_axes_and_says_what_it_drew(tmp_path, capsys):
+    from jaxorb import cli
+
+    store = tmp_path / "s.nc"
+    sweep_3d().to_netcdf(store)
+    png = tmp_path / "s.png"
+    assert cli.main(["plot", str(store), "--select", "U=0.45", "--select", "alpha=1", "--out", str(png)]) == 0
+    drew, wrote = capsys.readouterr().out.splitlines()
+    assert drew.startswith("drew eta_yz_x over r at ") and "U = 0.5" in drew and "alpha = 1" in drew, drew
+    assert "nearest sweep value 0.5" in drew and wrote == f"wrote {png}"
+    assert cli.main(["plot", str(store), "--out", str(png)]) == 0  # 3-D without --select: facets, said so
+    assert "one row per U" in capsys.readouterr().out
+    for bad, match in [("U", "AXIS=VALUE"), ("U=x", "not a number"), ("q=1", "not an axis")]:
+        with pytest.raises(SystemExit, match=f"^jaxorb plot: .*{match}"):
+            cli.main(["plot", str(store), "--select", bad, "--out", str(png)])
+    plt.close("all")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import jaxorb as jo
-from jaxorb import cli, optimize, quantities
+from jaxorb import cli, optimize, quantities, storage
 
 
 def test_every_listed_name_follows_one_scheme():
@@ -55,6 +55,20 @@ def test_alias_and_api_spelling_give_the_same_number():
     assert float(a) == float(b) == pytest.approx(float(c), abs=1e-13)
     other = quantities.get("eta_Lzx_x", n=8).fn(*p)  # the mapping does not mix quadrupoles up
     assert abs(float(other) - float(a)) > 1e-3
+
+
+@pytest.mark.parametrize("short", ["xy", "yz", "zx", "x2-y2", "z2"])
+def test_efficiency_takes_the_quadrupole_without_its_L(short):
+    """As in the quantity names (eta_yz_x = eta_Lyz_x): quadrupole="yz" is "Lyz"."""
+    p = jo.Params(0.5, 1.3, 0.4)
+    assert jo.efficiency(p, "x", short, nodes=8) == jo.efficiency(p, "x", "L" + short, nodes=8)
+    assert quantities.canonical(f"eta_{short}_x") == f"eta_L{short}_x"
+
+
+@pytest.mark.parametrize("bad", ["Lfoo", "foo", "x", "Lx", "L", ""])
+def test_efficiency_refuses_a_non_quadrupole(bad):
+    with pytest.raises(ValueError, match=f"quadrupole must be one of Lxy, .*; got '{bad}'"):
+        jo.efficiency(jo.Params(), "x", bad)
 
 
 def test_labels_are_mathtext_and_carry_the_injection():
@@ -110,6 +124,8 @@ def test_cli_lists_quantities(capsys):
         quantities.info,
         quantities.list_quantities,
         quantities.get,
+        storage.verify,
+        *(getattr(jo, name) for name in jo.__all__ if callable(getattr(jo, name))),
     ],
 )
 def test_signatures_have_no_forward_references(obj):

@@ -6,13 +6,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import matplotlib.mathtext
 import numpy as np
 import pytest
 import xarray as xr
 from sweep_helpers import cheap, env_with_root, free_port
 
 import jaxorb as jo
-from jaxorb import cli, plotting, storage
+from jaxorb import cli, plotting, quantities, storage
 
 sweep_mod = importlib.import_module("jaxorb.sweep")  # the module (jaxorb.sweep is the function)
 
@@ -26,6 +27,9 @@ def test_sweep_equals_public_api_point_by_point():
     alpha = np.array([0.0, 0.7])
     ds = jo.sweep(["eta_yz_x", "delta_z", "ratio_x"], U=U, r=r, alpha=alpha, nodes=4, chunk_size=5, quiet=True)
     assert ds["eta_yz_x"].dims == ("U", "r", "alpha") and ds["eta_yz_x"].shape == (2, 3, 2)
+    for name in ("eta_yz_x", "delta_z", "ratio_x"):  # mathtext labels for figures drawn from the data
+        assert ds[name].attrs["label"] == quantities.info(name).label
+        matplotlib.mathtext.MathTextParser("agg").parse(ds[name].attrs["label"])
     for i, u in enumerate(U):
         for j, rr in enumerate(r):
             for k, a in enumerate(alpha):
@@ -182,6 +186,7 @@ def test_cli_sweep_and_plot(tmp_path, capsys):
     assert dict(ds.sizes) == {"r": 5, "alpha": 3} and float(ds["U"]) == 0.5
     ref = jo.efficiency(jo.Params(0.5, 2.0, 0.5), "x", "Lyz", nodes=4)
     assert float(ds["eta_yz_x"].sel(r=2.0, alpha=0.5)) == pytest.approx(float(ref), abs=1e-12)
+    assert ds["eta_yz_x"].attrs["label"] == r"$\eta_{yz}^{x}$"  # the label survives the store
     assert cli.main(["plot", str(store), "--out", str(tmp_path / "map.png")]) == 0
     assert (tmp_path / "map.png").stat().st_size > 5000
     with pytest.raises(SystemExit, match="different sweep"):

@@ -21,7 +21,7 @@ def test_efficiency_invariant_under_incident_normalisation():
         v = scale * vec
         eta = transport._efficiency_core(0.5, 0.7, 0.4, jnp.asarray(np.outer(v, v.conj())), ndip, iq, 24)
         assert abs(eta - base) < 1e-14
-    assert abs(jo.efficiency(jo.Params(0.5, 0.7, 0.4), 3.0 * vec, "Lyz", nodes=24) - base) < 1e-14
+    assert abs(jo.efficiency(jo.Params(0.5, 0.7, 0.4), jo.amplitudes(*(3.0 * vec)), "Lyz", nodes=24) - base) < 1e-14
 
 
 def test_efficiency_limits_without_crystal_field():
@@ -123,7 +123,7 @@ def test_integrated_continuity(inc):
         z = 0.5 * Z * (x + 1)
         prof = jo.profile(p, z, inc, nodes=40)
         integral = 0.5 * Z * np.dot(w, prof.torque[op])
-        assert abs(integral - jo.mean_torque(p, inc, thickness=Z, nodes=40)) < 1e-10
+        assert abs(integral - jo.mean_torque(p, inc, thickness_kF=Z, nodes=40)) < 1e-10
 
 
 def test_mean_torque_r_limits():
@@ -131,10 +131,10 @@ def test_mean_torque_r_limits():
     (z -> inf and r -> 0 do not commute, docs/theory.md §7)."""
     assert jo.mean_torque(jo.Params(0.5, 0.0, 0.0), "z") == 0.0
     assert jo.mean_torque(jo.Params(0.5, 0.0, 0.0), "x") == 0.0
-    assert abs(jo.mean_torque(jo.Params(0.5, 0.0, 0.0), "z", thickness=10.0)) < 1e-14
-    cd = [abs(jo.mean_torque(jo.Params(0.5, r, 0.0), "z", thickness=10.0)) for r in (1e-2, 1e-3, 1e-4)]
+    assert abs(jo.mean_torque(jo.Params(0.5, 0.0, 0.0), "z", thickness_kF=10.0)) < 1e-14
+    cd = [abs(jo.mean_torque(jo.Params(0.5, r, 0.0), "z", thickness_kF=10.0)) for r in (1e-2, 1e-3, 1e-4)]
     assert cd[0] > cd[1] > cd[2] and cd[2] < 1e-6
-    assert abs(jo.mean_torque(jo.Params(0.5, 1e-3, 0.0), "z", thickness=10.0) + 8e-6) < 1e-6
+    assert abs(jo.mean_torque(jo.Params(0.5, 1e-3, 0.0), "z", thickness_kF=10.0) + 8e-6) < 1e-6
     for inc, limit in (("z", -0.168), ("x", -0.298)):
         c = [jo.mean_torque(jo.Params(0.5, r, 0.0), inc) for r in (1e-4, 1e-6)]
         assert abs(c[1] - limit) < 2e-3 and abs(c[0] - c[1]) < 5e-3
@@ -144,7 +144,7 @@ def test_mean_torque_ordering_and_values():
     c = {r: jo.mean_torque(jo.Params(0.5, r, 0.0), "z") for r in (0.5, 1.5, 10.0)}
     assert abs(c[1.5]) > abs(c[0.5]) > abs(c[10.0])
     assert abs(c[0.5] + 0.27471) < 1e-5
-    assert abs(jo.mean_torque(P, "z", thickness=10.0) + 0.33) < 5e-3
+    assert abs(jo.mean_torque(P, "z", thickness_kF=10.0) + 0.33) < 5e-3
 
 
 def test_mean_torque_equals_profile_difference():
@@ -152,7 +152,7 @@ def test_mean_torque_equals_profile_difference():
     assert abs(jo.mean_torque(jo.Params(0.3, 2.0, 0.5), "x") - (prof.current_inf["Lx"] - prof.current["Lx"][0])) < 1e-12
     assert (
         abs(
-            jo.mean_torque(jo.Params(0.3, 2.0, 0.5), "x", thickness=7.0)
+            jo.mean_torque(jo.Params(0.3, 2.0, 0.5), "x", thickness_kF=7.0)
             - (prof.current["Lx"][1] - prof.current["Lx"][0])
         )
         < 1e-12
@@ -161,14 +161,14 @@ def test_mean_torque_equals_profile_difference():
 
 def test_general_incident_uses_its_dipole_direction():
     vec = (jo.operators.INCIDENT_STATES["x"] + jo.operators.INCIDENT_STATES["z"]) / np.sqrt(2)
-    n = transport.injected_dipole(vec)
+    n = transport.injected_dipole(jo.amplitudes(*vec))
     assert np.isclose(np.linalg.norm(n), 1.0)
-    assert np.isfinite(jo.efficiency(P, vec, "Lz2"))
+    assert np.isfinite(jo.efficiency(P, jo.amplitudes(*vec), "Lz2"))
     with pytest.raises(ValueError, match="dipole"):
-        transport.injected_dipole([0.0, 1.0, 0.0])  # |m = 0> carries no <L>
+        transport.injected_dipole(jo.amplitudes(0.0, 1.0, 0.0))  # |m = 0> carries no <L>
     vx = jo.operators.INCIDENT_STATES["x"]
-    assert abs(jo.efficiency(P, list(vx), "Lyz", dipole="x") - jo.efficiency(P, "x", "Lyz")) < 1e-14
-    assert abs(jo.efficiency(P, list(vx), "Lyz") - jo.efficiency(P, "x", "Lyz")) < 1e-14
+    assert abs(jo.efficiency(P, jo.amplitudes(*vx), "Lyz", dipole="x") - jo.efficiency(P, "x", "Lyz")) < 1e-14
+    assert abs(jo.efficiency(P, jo.amplitudes(*vx), "Lyz") - jo.efficiency(P, "x", "Lyz")) < 1e-14
 
 
 @pytest.mark.parametrize(
@@ -180,8 +180,8 @@ def test_general_incident_uses_its_dipole_direction():
         (lambda: jo.memory_loss(P, "z", -1.0), "transparency"),
         (lambda: jo.memory_loss(P, "z", np.nan), "transparency"),
         (lambda: jo.efficiency(jo.Params(0.5, np.inf, 0.0), "x"), "r"),
-        (lambda: jo.mean_torque(P, "z", thickness=-1.0), "thickness"),
-        (lambda: jo.mean_torque(P, "z", thickness=np.nan), "thickness"),
+        (lambda: jo.mean_torque(P, "z", thickness_kF=-1.0), "thickness"),
+        (lambda: jo.mean_torque(P, "z", thickness_kF=np.nan), "thickness"),
         (lambda: jo.efficiency(P, "q"), "incident"),
         (lambda: jo.efficiency(P, "x", "Lyz", nodes=0), "nodes"),
     ],

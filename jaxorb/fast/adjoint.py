@@ -29,7 +29,7 @@ dL = Re sum conj(g_z) dz (g = dL/dRe z + i dL/dIm z); for a real x, g_x = dL/dx.
 z = a b gives g_a += g_z conj(b); z = c conj(a) b gives g_a += conj(g_z) c b, g_b += g_z conj(c) a.
 
 Shapes: scalar U, r, alpha (vmap for grids); node arrays (K,). Tested against ``jax.jvp`` of the
-forward pass (tests/test_adjoint.py).
+forward pass (tests/test_fast_adjoint.py).
 """
 
 from __future__ import annotations
