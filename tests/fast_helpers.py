@@ -6,7 +6,7 @@ import numpy as np
 import jaxorb as jo
 from jaxorb import OPERATOR_NAMES, reference
 
-INCIDENTS = ["x", "y", "z", [0.3, -0.1 + 0.2j, 0.5]]
+INCIDENTS = ["x", "y", "z", jo.amplitudes(0.3, -0.1 + 0.2j, 0.5)]
 
 
 def random_point(rng):

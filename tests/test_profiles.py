@@ -24,7 +24,7 @@ def test_anchor_values():
     assert abs(pz.current_inf["Lz"] - pz.current["Lz"][0] + 0.274709877783) < 1e-6
 
 
-@pytest.mark.parametrize("inc", ["x", "y", "z", [0.3, -0.1 + 0.2j, 0.5]])
+@pytest.mark.parametrize("inc", ["x", "y", "z", jo.amplitudes(0.3, -0.1 + 0.2j, 0.5)])
 def test_fast_path_matches_reference(rng, inc):
     z = np.array([0.0, 1.3, 7.0, 25.0])
     vec = jo.operators.incident_vector(inc)
