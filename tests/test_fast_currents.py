@@ -72,7 +72,7 @@ def test_float32_fast_path():
 
 
 def test_dipole_weights_follow_the_injected_axis():
-    vec = np.array([0.3, -0.1 + 0.2j, 0.5])
+    vec = jo.amplitudes(0.3, -0.1 + 0.2j, 0.5)
     ndip = transport.injected_dipole(vec)
     rho = profiles.density_matrix(vec)
     got = transport._ratio_core(0.5, 0.7, 0.4, rho, ndip, 24)
