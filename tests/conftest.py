@@ -1,14 +1,47 @@
-"""Shared test setup: the tests run in float64, whatever the environment says."""
+"""Shared test setup.
 
-import jax
-import numpy as np
-import pytest
+* The tests run in float64, whatever the environment says.
+* Compiled programs are shared between tests and between the subprocesses the tests start
+  (the CLI, the examples): XLA's persistent compilation cache is pointed at a directory made
+  fresh for this session (or at ``$JAX_COMPILATION_CACHE_DIR`` when the caller set one), so a
+  pipeline compiled once is loaded, not compiled again, by every later test that builds the same
+  program. The in-memory caches are dropped after each test module, which keeps the peak memory
+  of one long pytest process near that of its largest module.
+"""
+
+import gc
+import os
+import shutil
+import tempfile
+
+_OWN_CACHE = "JAX_COMPILATION_CACHE_DIR" not in os.environ
+if _OWN_CACHE:
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="jaxorb-tests-xla-")
+# every program, however quick to compile, so subprocesses find what this process built
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
 import jaxorb  # noqa: E402,F401
 
 assert jax.config.jax_enable_x64
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _OWN_CACHE:
+        shutil.rmtree(os.environ["JAX_COMPILATION_CACHE_DIR"], ignore_errors=True)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    yield
+    jax.clear_caches()
+    gc.collect()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Densities, currents and torques: continuity, selection rules and limits (docs/theory.md §5, §7, §9)."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -51,6 +52,19 @@ def test_a2_term_alone_is_not_the_torque(rng):
     assert max(diffs) > 1e-3
 
 
+def _commutator_torque_lz(U, r, alpha, kappa, phi, inc):
+    rho, t, md = reference.solve(U, r, alpha, kappa, phi, inc)
+    a, m, _, _ = reference.local_operators(kappa * jnp.cos(phi), kappa * jnp.sin(phi), r)
+    psi, dpsi, _ = reference.wavefunctions(t, md, jnp.array([2.0]))
+    return reference.torque_lz_commutator(psi[0], dpsi[0], a, m, r)
+
+
+#: (n_kappa,) x (n_phi,) -> (n_kappa, n_phi) commutator torque on L_z at z = 2, per (kappa, phi)
+commutator_torque_lz = jax.jit(
+    jax.vmap(jax.vmap(_commutator_torque_lz, (None,) * 4 + (0, None)), (None,) * 3 + (0, None, None))
+)
+
+
 @pytest.mark.parametrize("params", [(0.5, 0.5, 0.0), (0.3, 1.5, 0.8), (0.7, 4.0, -1.2)])
 def test_averaged_continuity(params):
     """After the Fermi average: tau = dJ/dz (finite differences of the averaged current), and for
@@ -65,11 +79,8 @@ def test_averaged_continuity(params):
             assert abs(fd - prof.torque[name][1]) < 1e-8
     kappa, wk = quadrature.kappa_rule(p.U, p.r, 40)
     phi, wp = quadrature.phi_rule(6)
-    total = 0.0
-    for k, w1 in zip(np.asarray(kappa), np.asarray(wk)):
-        for f, w2 in zip(phi, wp):
-            psi, dpsi, _, a, m, _ = point_fields(*params, k, f, ops.INCIDENT_STATES["z"], np.array([2.0]))
-            total += w1 * w2 * float(reference.torque_lz_commutator(psi[0], dpsi[0], a, m, p.r))
+    tau = commutator_torque_lz(*params, jnp.asarray(kappa), jnp.asarray(phi), jnp.asarray(ops.INCIDENT_STATES["z"]))
+    total = float(jnp.asarray(wk) @ tau @ jnp.asarray(wp))
     prof = jo.profile(p, np.array([2.0]), "z", nodes=40)
     assert abs(total - prof.torque["Lz"][0]) < 1e-10
 
