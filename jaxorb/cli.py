@@ -709,7 +709,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     ben = sub.add_parser("bench", help="run the performance benchmarks on every available device (CPU, GPU)")
     ben.add_argument(
-        "--size", type=_int_at_least(2), default=256, help="(r, alpha) grid points per axis (default: %(default)s)"
+        "--size",
+        type=_int_at_least(2),
+        default=256,
+        help="points per axis of the (r, alpha) and spinful (r, lam) grids (default: %(default)s)",
     )
     ben.add_argument(
         "--depths", type=_int_at_least(2), default=2000, help="depths of the Fig. 1 workload (default: %(default)s)"

@@ -2,10 +2,14 @@
 jaxorb.spin.conversion, lam = 0 carries no spin, the r = 0 limit of §12 is drawn apart from the
 lam = 0 value, and the plot is written."""
 
+import importlib.util
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from jaxorb import figures, plotting, spin
+from jaxorb import bench, figures, plotting, spin
 
 NODES = 16
 PARAMS = (0.5, 0.5, 0.3)  # U, r, alpha of the profiles
@@ -114,3 +118,41 @@ def test_plot_is_written(data, tmp_path):
     assert [f.rsplit(".", 1)[1] for f in files] == ["png", "pdf"]
     for f in files:
         assert (tmp_path / f.rsplit("/", 1)[1]).stat().st_size > 5000
+
+
+# ---------------------------------------------------------------------------------------------
+# The spinful rows of `jaxorb bench`
+
+
+def test_numpy_spin_baseline_matches_conversion():
+    """The stacked 12x12 NumPy baseline (benchmarks/numpy_baseline.py) agrees with the package."""
+    r, lam = np.array([0.5, 2.0]), np.array([0.1, -0.15])
+    inputs = bench.spin_numpy_inputs(r, lam, NODES)
+    base = bench.numpy_baseline().spin_conversion(bench.SPIN_U, bench.SPIN_ALPHA, r, *inputs)
+    for i in range(2):
+        ref = float(spin.conversion(bench.SPIN_U, r[i], bench.SPIN_ALPHA, lam[i], nodes=NODES))
+        assert abs(base[i] - ref) < 1e-12
+
+
+@pytest.mark.slow
+def test_bench_spin_rows_at_tiny_size(tmp_path):
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_spin.py"
+    spec = importlib.util.spec_from_file_location("_bench_spin", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    argv = ["--size", "2", "--repeats", "1", "--baseline-points", "2", "--check-points", "2", "--no-gradient"]
+    script.main(argv + ["--out", str(tmp_path)])
+    rec = json.loads((tmp_path / "spin.json").read_text())
+    assert rec["target"] == "spin" and rec["points"] == 4
+    assert rec["median_s"] > 0 and rec["eta_yz_x_median_s"] > 0 and rec["ratio_to_eta"] > 0
+    assert rec["speedup_vs_numpy"] > 0 and rec["compile_s"] > 0
+    # the timed map computes the physics: NumPy, the general path and twice the nodes agree with it
+    assert rec["baseline_vs_jax_max_abs"] < 1e-12
+    assert rec["max_diff_vs_general_path"] < 1e-12
+    assert rec["max_diff_vs_double_nodes"] < 1e-7
+    assert rec["targets"]["gradient / forward"]["met"] is None
+    assert {"jax", "jaxlib", "device_kind", "dtype", "load_avg"} <= set(rec["env"])
+    text = bench.table([rec])
+    for row in ("spin map", "spin np", "spin comp"):
+        assert row in text
+    assert "spin grad" not in text and "eta" in bench.device_table([rec])
