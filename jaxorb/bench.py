@@ -1,6 +1,6 @@
 """Benchmarks of the performance targets.
 
-Four targets, each a function returning a JSON-ready dict (``benchmarks/`` has one script per
+Five targets, each a function returning a JSON-ready dict (``benchmarks/`` has one script per
 target, ``jaxorb bench`` runs them all on every available device):
 
 * :func:`bench_grid`: eta_yz^x, eta_x2-y2^x, eta_z2^z and delta (|L_z>, p = 2) on an
