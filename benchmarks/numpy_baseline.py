@@ -1,10 +1,12 @@
-"""The vectorised NumPy baseline of the grid target (``jaxorb bench``, bench_grid.py).
+"""The vectorised NumPy baselines of the grid target and the spinful target (``jaxorb bench``,
+bench_grid.py, bench_spin.py).
 
 The grid quantities with the same quadrature written in NumPy, vectorised over every parameter
 point, kappa node and phi point: stacked 6x6 boundary systems (docs/theory.md §4) solved by
 ``numpy.linalg.solve``, no Python loops over points or nodes. It is what plain NumPy gives for
 this workload, the comparison of the grid target's speed-up; :func:`jaxorb.bench.numpy_baseline`
-loads it from a source checkout.
+loads it from a source checkout. :func:`spin_conversion` does the same for the spinful model
+(docs/theory.md §12) with stacked 12x12 systems.
 """
 
 from __future__ import annotations
@@ -122,3 +124,76 @@ def _memory_loss(ratio: np.ndarray, p: float) -> np.ndarray:
         dg = (1.0 + p) * np.sinh(d) + p * d * np.cosh(d)
         d = np.where(dg > 0, d - g / np.where(dg > 0, dg, 1.0), d)
     return np.where(valid, np.maximum(d, 0.0), np.nan)
+
+
+def spin_conversion(
+    U: float,
+    alpha: float,
+    r: np.ndarray,
+    kappa: np.ndarray,
+    weight: np.ndarray,
+    u0: np.ndarray,
+    q: np.ndarray,
+    q_n: np.ndarray,
+    n_phi: int = 8,
+) -> np.ndarray:
+    """J_Sz(inf) / J_Lz(0-) for |L_z> with unpolarised spin, vectorised over points, kappa nodes
+    and phi points: one stacked 12x12 boundary solve per (point, kappa, phi), no symmetry used
+    (docs/theory.md §4, §12).
+
+    Args:
+        U, alpha: scalars. r: (P,). kappa, weight: (P, K) the fast path's kappa rule.
+        u0, q, q_n: (P, K, 6, 6), (P, K, 6), (P, K) the analytic modes at phi = 0
+            (:func:`jaxorb.spin.bands.modes`), rotated here to every phi by R(phi) = exp(-i phi J_z).
+        n_phi: phi points (8 is the reference rule).
+
+    Returns:
+        (P,) the conversion ratio.
+    """
+    from jaxorb.spin.operators import JZ_QUANTUM, MATRICES, orbital
+
+    del U  # enters through the modes and the rule
+    r = np.asarray(r, float)
+    kappa, weight, u0, q, q_n = (np.asarray(x) for x in (kappa, weight, u0, q, q_n))
+    phi = 2 * np.pi * np.arange(n_phi) / n_phi
+    rot = np.exp(-1j * phi[:, None] * JZ_QUANTUM[None, :])  # (F, 6) diagonal of R(phi)
+    u = rot[None, None, :, :, None] * u0[:, :, None]  # (P, K, F, 6, 6)
+    kap = kappa[:, :, None, None, None]
+    kx, ky = kap * np.cos(phi)[None, None, :, None, None], kap * np.sin(phi)[None, None, :, None, None]
+    lx, ly, lz = orbital(LX), orbital(LY), orbital(LZ)
+    a_op = kx * lx + ky * ly
+    m_op = a_op @ lz + lz @ a_op
+    k_op = lx * ky - ly * kx
+    rr = r[:, None, None, None, None]
+    c_op = np.eye(6) + rr * (lz @ lz)
+    qq = q[:, :, None, None, :]
+    w_mat = 1j * (c_op @ u) * qq + 0.5j * rr * (m_op @ u)
+    iqn = (1j * q_n)[:, :, None, None, None] * np.eye(6)
+    shape = u.shape[:-2]
+    big = np.zeros(shape + (12, 12), complex)
+    big[..., :6, :6] = np.eye(6)
+    big[..., :6, 6:] = -u
+    big[..., 6:, :6] = iqn - alpha * k_op
+    big[..., 6:, 6:] = w_mat
+    inc = np.zeros((6, 2), complex)
+    inc[0, 0] = inc[1, 1] = 1.0  # |+1, up>, |+1, down>: |L_z> with unpolarised spin
+    rhs = np.concatenate([np.broadcast_to(-inc, shape + (6, 2)), (iqn + alpha * k_op) @ inc], axis=-2)
+    x = np.linalg.solve(big, rhs)
+    refl, t = x[..., :6, :], x[..., 6:, :]
+    avg = weight[:, :, None] / n_phi
+    lzo, szo = MATRICES["Lz"], MATRICES["Sz"]
+    left = (
+        q_n[:, :, None]
+        * (1.0 - 0.5 * np.einsum("...ia,ij,...ja->...", refl.conj(), lzo, refl, optimize=True).real)
+        * avg
+    ).sum(axis=(1, 2))
+    # far field: pairs of propagating modes with equal q (docs/theory.md §7)
+    same = (q[..., :, None] == q[..., None, :]) & (q.imag[..., :, None] == 0) & (q.imag[..., None, :] == 0)
+    oc = szo @ c_op + c_op @ szo
+    om = szo @ m_op + m_op @ szo
+    uh = np.conj(u).swapaxes(-1, -2)
+    pair = uh @ oc @ u * qq + 0.5 * rr * (uh @ om @ u)
+    tt = (t @ np.conj(t).swapaxes(-1, -2)).swapaxes(-1, -2) * 0.5  # (b', b) weights, spin averaged
+    val = 0.25 * (pair + np.conj(pair).swapaxes(-1, -2)) * tt.swapaxes(-1, -2)
+    jinf = (np.where(same[:, :, None], val, 0.0).sum(axis=(-1, -2)).real * avg).sum(axis=(1, 2))
+    return jinf / left

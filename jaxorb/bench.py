@@ -1,6 +1,6 @@
 """Benchmarks of the performance targets.
 
-Four targets, each a function returning a JSON-ready dict (``benchmarks/`` has one script per
+Five targets, each a function returning a JSON-ready dict (``benchmarks/`` has one script per
 target, ``jaxorb bench`` runs them all on every available device):
 
 * :func:`bench_grid`: eta_yz^x, eta_x2-y2^x, eta_z2^z and delta (|L_z>, p = 2) on an
@@ -11,7 +11,12 @@ target, ``jaxorb bench`` runs them all on every available device):
 * :func:`bench_gradient`: gradient of eta_yz^x with respect to (r, alpha) against the forward
   pass, on the same grid;
 * :func:`bench_compile`: compile time of the whole pipeline and a recompilation check (only
-  parameter values change, so nothing may compile again).
+  parameter values change, so nothing may compile again);
+* :func:`bench_spin`: the spinful model (docs/theory.md §12), J_Sz(inf)/J_Lz(0-) on a
+  ``size x size`` (r, lam) grid against the eta_yz^x map of the same size in the same run, a
+  vectorised NumPy implementation with stacked 12x12 solves (``spin_conversion`` of
+  ``benchmarks/numpy_baseline.py``), its gradient with respect to (r, alpha, lam) and its compile
+  time.
 
 Timings are medians of repeated runs after compilation; every record carries the jax/jaxlib
 versions, the device kind, the dtype, the node counts, the accuracy reached against a converged
@@ -53,6 +58,16 @@ BATCH = 256
 #: Refined graded rule (inner, levels, level_nodes) of the converged reference.
 REFERENCE_RULE = (64, 10, 24)
 TARGETS = {"grid_s": 5.0, "grid_speedup": 50.0, "fig1_s": 0.2, "gradient_ratio": 3.0, "compile_s": 10.0}
+#: The spinful targets: the (r, lam) map's time over the eta_yz^x map's, its speed-up over
+#: NumPy, gradient over forward, compile (s), and convergence (change when the nodes double).
+SPIN_TARGETS = {"ratio_to_eta": 4.0, "speedup": 100.0, "gradient_ratio": 5.0, "compile_s": 10.0, "accuracy": 1e-10}
+#: The spinful map: |L_z> with unpolarised spin at U = 0.5, alpha = 0.3 over r and lam; the lam
+#: range keeps clear of the singular lam = 1 - U and lam = -(1 - U)/2 (docs/theory.md §12).
+SPIN_U = 0.5
+SPIN_ALPHA = 0.3
+SPIN_LAM_RANGE = (-0.2, 0.4)
+#: Kappa nodes per segment (four branch-split segments) of the spinful map.
+SPIN_NODES = 24
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,6 +208,64 @@ def kappa_nodes(U, r, nodes=None) -> tuple[np.ndarray, np.ndarray]:
     """
     rule = jax.vmap(lambda rr: quadrature.make_rule(U, rr, nodes))(jnp.asarray(r))
     return np.asarray(rule.kappa), np.asarray(rule.weight)
+
+
+def spin_grid_points(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flattened (r, lam) of the ``size x size`` spinful grid, shape (size**2,) each."""
+    r = np.linspace(*R_RANGE, size)
+    lam = np.linspace(*SPIN_LAM_RANGE, size)
+    rr, ll = np.meshgrid(r, lam, indexing="ij")
+    return rr.ravel(), ll.ravel()
+
+
+def spin_ratio(r, alpha, lam, nodes: int = SPIN_NODES):
+    """J_Sz(inf) / J_Lz(0-) for |L_z> with unpolarised spin at U = :data:`SPIN_U` (a traceable
+    scalar function; the mirror-split fast path :func:`jaxorb.spin.fast.interface_currents`)."""
+    from .spin import fast, incident_density
+
+    c = fast.interface_currents(SPIN_U, r, alpha, lam, incident_density("z"), ("Lz", "Sz"), nodes)
+    return c["inf"][1] / c["left"][0]
+
+
+def spin_functions(nodes: int = SPIN_NODES) -> tuple[Callable, Callable]:
+    """(forward, gradient): jitted f(r, lam) -> (P,) at alpha = :data:`SPIN_ALPHA` and
+    g(r, lam) -> (P, 3), the derivatives with respect to (r, alpha, lam), mapped in batches."""
+    grad = jax.grad(lambda r, a, la: spin_ratio(r, a, la, nodes), argnums=(0, 1, 2))
+
+    @jax.jit
+    def fwd(r, lam):
+        return jax.lax.map(lambda x: spin_ratio(x[0], SPIN_ALPHA, x[1], nodes), (r, lam), batch_size=BATCH)
+
+    @jax.jit
+    def g(r, lam):
+        return jax.lax.map(lambda x: jnp.stack(grad(x[0], SPIN_ALPHA, x[1])), (r, lam), batch_size=BATCH)
+
+    return fwd, g
+
+
+def spin_numpy_inputs(r, lam, nodes: int = SPIN_NODES) -> tuple[np.ndarray, ...]:
+    """The inputs of the NumPy baseline (computed with the package, not timed): the kappa rule
+    and the analytic modes at phi = 0, (kappa, weight, u, q, q_n) of shapes (P, K), (P, K),
+    (P, K, 6, 6), (P, K, 6), (P, K)."""
+    from .spin import bands
+    from .spin import quadrature as spin_quadrature
+
+    @jax.jit
+    def inputs(r, lam):
+        kappa, weight = jax.vmap(lambda rr, ll: spin_quadrature.kappa_rule(SPIN_U, rr, ll, nodes))(r, lam)
+        md = jax.vmap(lambda rr, ll, kk: bands.modes(SPIN_U, rr, ll, kk))(r, lam, kappa)
+        return kappa, weight, md.u, md.q, md.q_n
+
+    return tuple(np.asarray(x) for x in inputs(jnp.asarray(r), jnp.asarray(lam)))
+
+
+def _general_spin_ratio(r, lam, nodes: int):
+    """The same ratio from the general spinful path (exponential-sum expansion, batched LU)."""
+    from .spin import api, incident_density
+
+    rho = jnp.asarray(incident_density("z"))
+    out = api.profile_arrays(SPIN_U, r, SPIN_ALPHA, lam, rho, jnp.zeros(1), names=("Lz", "Sz"), n=nodes)
+    return out["current_inf"][1] / out["current_left"][0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -494,6 +567,143 @@ def bench_compile(size: int = 8, nz: int = 200, device=None, dtype: str = "float
     }
 
 
+def bench_spin(
+    size: int = 256,
+    repeats: int = 3,
+    baseline_points: int = 16,
+    check_points: int = 16,
+    nodes: int = SPIN_NODES,
+    gradient: bool = True,
+    device=None,
+    dtype: str = "float64",
+    seed: int = 0,
+) -> dict:
+    """Spinful target: J_Sz(inf)/J_Lz(0-) for |L_z> on a ``size x size`` (r, lam) grid at
+    U = 0.5, alpha = 0.3 (docs/theory.md §12), with the spinless eta_yz^x map of the same size
+    timed in the same run.
+
+    Forward and eta_yz^x runs alternate (as do forward and gradient runs), and each ratio is the
+    median of the back-to-back pairs: on a shared machine the speed drifts between runs.
+
+    Args:
+        size: grid points per axis (target: 256).
+        repeats: timed runs of each (medians reported).
+        baseline_points: grid points on which the NumPy baseline is timed (reported per point);
+            its inputs (kappa rule and analytic modes) come from the package and are not timed.
+        check_points: random grid points compared with twice the nodes and the general spinful
+            path (0: no checks).
+        nodes: kappa nodes per segment.
+        gradient: also time the gradient with respect to (r, alpha, lam).
+        device, dtype: where and in which precision to run.
+
+    Returns:
+        dict with the environment, times (s), ratios, compile times, accuracies and ``targets``
+        (name -> value, goal, met).
+    """
+    r_np, lam_np = spin_grid_points(size)
+    npts = r_np.size
+    rng = np.random.default_rng(seed)
+    with placement(device, dtype):
+        fwd, grad = spin_functions(nodes)
+        r, lam = jnp.asarray(r_np), jnp.asarray(lam_np)
+        t0 = time.perf_counter()
+        vals = jax.block_until_ready(fwd(r, lam))
+        first = time.perf_counter() - t0
+        eta = grid_function(("eta_yz_x",))
+        ra, aa = (jnp.asarray(x) for x in grid_points(size))
+        eargs = (jnp.asarray(GRID_U), ra, aa)
+        jax.block_until_ready(eta(*eargs))
+        ts, te = [], []
+        for _ in range(max(int(repeats), 1)):
+            ts.append(median_time(lambda: fwd(r, lam), 1)[0])
+            te.append(median_time(lambda: eta(*eargs), 1)[0])
+        spin_s, eta_s = float(np.median(ts)), float(np.median(te))
+        ratio_eta = float(np.median(np.array(ts) / np.array(te)))
+        grad_s = grad_ratio = grad_compile = None
+        if gradient:
+            t0 = time.perf_counter()
+            jax.block_until_ready(grad(r, lam))
+            g_first = time.perf_counter() - t0
+            tf, tg = [], []
+            for _ in range(max(int(repeats), 1)):
+                tf.append(median_time(lambda: fwd(r, lam), 1)[0])
+                tg.append(median_time(lambda: grad(r, lam), 1)[0])
+            grad_s = float(np.median(tg))
+            grad_ratio = float(np.median(np.array(tg) / np.array(tf)))
+            grad_compile = g_first - grad_s
+        vals = np.asarray(vals, dtype=float)
+    conv_err = general_err = None
+    if check_points > 0:
+        idx = rng.choice(npts, size=min(check_points, npts), replace=False)
+        with placement(None, "float64"):
+            ri, li = jnp.asarray(r_np[idx]), jnp.asarray(lam_np[idx])
+            fine = jax.jit(jax.vmap(lambda rr, ll: spin_ratio(rr, SPIN_ALPHA, ll, 2 * nodes)))
+            conv_err = float(np.abs(np.asarray(fine(ri, li)) - vals[idx]).max())
+            general = jax.jit(jax.vmap(lambda rr, ll: _general_spin_ratio(rr, ll, nodes)))
+            general_err = float(np.abs(np.asarray(general(ri, li)) - vals[idx]).max())
+    # NumPy baseline on a subset, reported per point
+    bidx = rng.choice(npts, size=min(baseline_points, npts), replace=False)
+    inputs = spin_numpy_inputs(r_np[bidx], lam_np[bidx], nodes)
+    baseline = numpy_baseline().spin_conversion
+    t_np, np_times = median_time(
+        lambda: baseline(SPIN_U, SPIN_ALPHA, r_np[bidx], *inputs), max(1, min(int(repeats), 3))
+    )
+    base = baseline(SPIN_U, SPIN_ALPHA, r_np[bidx], *inputs)
+    np_per_point = t_np / bidx.size
+    speedup = np_per_point * npts / spin_s
+    compile_s = first - spin_s
+    goals = [
+        ("map time / eta_yz^x map", ratio_eta, "<=", SPIN_TARGETS["ratio_to_eta"]),
+        ("speed-up over NumPy", speedup, ">=", SPIN_TARGETS["speedup"]),
+        ("gradient / forward", grad_ratio, "<=", SPIN_TARGETS["gradient_ratio"]),
+        ("compile, forward (s)", compile_s, "<=", SPIN_TARGETS["compile_s"]),
+        ("compile, gradient (s)", grad_compile, "<=", SPIN_TARGETS["compile_s"]),
+        ("max |double nodes - map|", conv_err, "<=", SPIN_TARGETS["accuracy"]),
+        ("max |general path - map|", general_err, "<=", SPIN_TARGETS["accuracy"]),
+    ]
+    return {
+        "target": "spin",
+        "env": environment(device, dtype),
+        "quantity": "J_Sz(inf) / J_Lz(0-), |L_z> with unpolarised spin",
+        "U": SPIN_U,
+        "alpha": SPIN_ALPHA,
+        "r_range": list(R_RANGE),
+        "lam_range": list(SPIN_LAM_RANGE),
+        "size": size,
+        "points": npts,
+        "nodes_per_segment": nodes,
+        "kappa_nodes_per_point": 4 * nodes,
+        "first_call_s": first,
+        "median_s": spin_s,
+        "times_s": ts,
+        "per_point_us": 1e6 * spin_s / npts,
+        "compile_s": compile_s,
+        "eta_yz_x_median_s": eta_s,
+        "eta_yz_x_times_s": te,
+        "ratio_to_eta": ratio_eta,
+        "baseline_points": int(bidx.size),
+        "phi_points_baseline": 8,
+        "baseline_per_point_us": 1e6 * np_per_point,
+        "baseline_times_s": np_times,
+        "speedup_vs_numpy": speedup,
+        "baseline_vs_jax_max_abs": float(np.abs(base - vals[bidx]).max()),
+        "gradient_median_s": grad_s,
+        "gradient_ratio": grad_ratio,
+        "gradient_compile_s": grad_compile,
+        "max_diff_vs_double_nodes": conv_err,
+        "max_diff_vs_general_path": general_err,
+        "targets": {
+            name: {
+                "value": val,
+                "target": f"{op} {lim:g}",
+                "met": None if val is None else bool(val <= lim if op == "<=" else val >= lim),
+            }
+            for name, val, op, lim in goals
+        },
+        "load_after": load_average(),
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # Tables, JSON and the all-device run
 
@@ -511,6 +721,12 @@ def table(records: list[dict]) -> str:
         dev = env["device_kind"][:14]
         load = env["load_avg"][0] if env["load_avg"] else None
         t = rec["target"]
+        if t == "spin":
+            for name, val_s, tgt_s, ratio_s, acc in _spin_rows(rec):
+                rows.append(
+                    f"{name:9} {dev:14} {env['dtype']:8} {val_s:>12} {tgt_s:>10} {ratio_s:>10} {_fmt(acc, '.1e'):>10} {_fmt(load):>6}"
+                )
+            continue
         if t == "grid":
             val, tgt, ratio, acc = rec["median_s"], TARGETS["grid_s"], rec["speedup_vs_numpy"], rec["max_abs_error"]
             val_s, ratio_s = f"{val:.4g} s", f"{ratio:.1f}x np"
@@ -533,8 +749,53 @@ def table(records: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def _spin_rows(rec: dict) -> list[tuple]:
+    """Table rows of a spinful record: (name, value, goal, ratio, accuracy)."""
+    g = SPIN_TARGETS
+    rows = [
+        (
+            "spin map",
+            f"{rec['median_s']:.4g} s",
+            f"<= {g['ratio_to_eta']:g}x eta",
+            f"{rec['ratio_to_eta']:.2f}x eta",
+            rec["max_diff_vs_double_nodes"],
+        ),
+        (
+            "spin np",
+            f"{rec['baseline_per_point_us'] / 1e3:.3g} ms/pt",
+            f">= {g['speedup']:g}x np",
+            f"{rec['speedup_vs_numpy']:.0f}x np",
+            rec["baseline_vs_jax_max_abs"],
+        ),
+    ]
+    if rec["gradient_ratio"] is not None:
+        rows.append(
+            (
+                "spin grad",
+                f"{rec['gradient_median_s']:.4g} s",
+                f"<= {g['gradient_ratio']:g}x fwd",
+                f"{rec['gradient_ratio']:.2f}x fwd",
+                None,
+            )
+        )
+    grad_c = rec["gradient_compile_s"]
+    rows.append(
+        (
+            "spin comp",
+            f"{rec['compile_s']:.3g} s",
+            f"<= {g['compile_s']:g} s",
+            "-" if grad_c is None else f"grad {grad_c:.3g} s",
+            None,
+        )
+    )
+    return rows
+
+
 def _headline(rec: dict) -> str:
     t = rec["target"]
+    if t == "spin":
+        grad = "" if rec["gradient_ratio"] is None else f", {rec['gradient_ratio']:.1f}x grad"
+        return f"{rec['ratio_to_eta']:.2f}x eta, {rec['speedup_vs_numpy']:.0f}x np{grad}, {rec['compile_s']:.2g} s"
     if t == "grid":
         return f"{rec['median_s']:.3g} s ({rec['speedup_vs_numpy']:.0f}x np, err {rec['max_abs_error']:.0e})"
     if t == "fig1":
@@ -557,7 +818,7 @@ def device_table(records: list[dict]) -> str:
     width = 34
     head = f"{'target':9} " + " ".join(f"{(k + ' ' + d)[:width]:>{width}}" for k, d in cols)
     rows = [head, "-" * len(head)]
-    for target in ("grid", "fig1", "gradient", "compile"):
+    for target in ("grid", "fig1", "gradient", "compile", "spin"):
         cells = []
         for col in cols:
             rec = next(
@@ -593,10 +854,11 @@ def available_devices() -> list:
 
 
 def run_all(
-    size: int = 256, out: str | Path | None = None, repeats: int = 3, nz: int = 2000, progress=print
+    size: int = 256, out: str | Path | None = None, repeats: int = 3, nz: int = 2000, progress=print, spin: bool = True
 ) -> list[dict]:
     """Every target on every available device (float64; on a GPU also float32, with its error
-    against float64 stated). Writes ``bench-<device>-<dtype>.json`` per run to ``out``."""
+    against float64 stated; the spinful target in float64 only). Writes
+    ``bench-<device>-<dtype>.json`` per run to ``out``."""
     records = []
     for dev in available_devices():
         dtypes = ("float64", "float32") if dev.platform == "gpu" else ("float64",)
@@ -620,6 +882,9 @@ def run_all(
             progress(f"[bench] {dev.platform} {dtype}: compile")
             co = bench_compile(device=dev, dtype=dtype)
             recs = [g, f1, gr, co]
+            if spin and dtype == "float64":
+                progress(f"[bench] {dev.platform} {dtype}: spinful map {size}x{size}")
+                recs.append(bench_spin(size, repeats, device=dev, dtype=dtype))
             records.extend(recs)
             if out is not None:
                 write_json(recs, Path(out) / f"bench-{dev.platform}-{dtype}.json")
@@ -630,6 +895,7 @@ def run_all(
 
 __all__ = [
     "GRID_NAMES",
+    "SPIN_TARGETS",
     "TARGETS",
     "CompileCounter",
     "available_devices",
@@ -637,12 +903,17 @@ __all__ = [
     "bench_fig1",
     "bench_grid",
     "bench_gradient",
+    "bench_spin",
     "device_table",
     "environment",
     "grid_points",
     "median_time",
     "numpy_baseline",
     "run_all",
+    "spin_functions",
+    "spin_grid_points",
+    "spin_numpy_inputs",
+    "spin_ratio",
     "table",
     "write_json",
 ]

@@ -673,9 +673,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"jaxorb {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    rep = sub.add_parser("reproduce", help="compute and draw the paper's figures (PNG, PDF, summary.json)")
+    rep = sub.add_parser(
+        "reproduce", help="compute and draw the paper's figures and the spin-orbit one (PNG, PDF, summary.json)"
+    )
     rep.add_argument("--out", default="jaxorb-figures", help="output directory (default: %(default)s)")
-    rep.add_argument("--figures", default="", help="comma-separated subset, e.g. fig1,fig3 (default: all)")
+    rep.add_argument(
+        "--figures", default="", help="comma-separated subset of fig1, fig2, fig3, fig4, figspin (default: all)"
+    )
     rep.add_argument("--quiet", action="store_true", help="no progress messages")
     rep.set_defaults(func=_reproduce)
     _add_optimize(sub)
@@ -705,7 +709,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     ben = sub.add_parser("bench", help="run the performance benchmarks on every available device (CPU, GPU)")
     ben.add_argument(
-        "--size", type=_int_at_least(2), default=256, help="(r, alpha) grid points per axis (default: %(default)s)"
+        "--size",
+        type=_int_at_least(2),
+        default=256,
+        help="points per axis of the (r, alpha) and spinful (r, lam) grids (default: %(default)s)",
     )
     ben.add_argument(
         "--depths", type=_int_at_least(2), default=2000, help="depths of the Fig. 1 workload (default: %(default)s)"

@@ -1,4 +1,5 @@
-"""Numbers behind the paper's figures (no plotting here; see :mod:`jaxorb.plotting`).
+"""Numbers behind the paper's figures and the spinful model's conversion figure
+(:func:`figspin_data`, docs/theory.md §12); no plotting here, see :mod:`jaxorb.plotting`.
 
 Each ``figN_data`` returns a JSON-serialisable dict: parameters, units, the plotted arrays and
 ``keys``, one line per key saying what it holds. Sampled coordinates (z, r, alpha) are exact
@@ -11,6 +12,8 @@ A R_I), docs/theory.md §8.
 """
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -132,7 +135,18 @@ def fig2_data(
     }
 
 
-def refine(f, x, rounds: int = 4, batch: int | None = None):
+def avoid_points(x, avoid=(), gap: float = 1e-6) -> np.ndarray:
+    """``x`` with every point closer than ``gap`` to one of ``avoid`` moved to that point + gap
+    (or - gap when + gap would leave the interval [x_0, x_-1]); no duplicates."""
+    x = np.asarray(x, dtype=float).copy()
+    for s in avoid:
+        near = np.abs(x - s) < gap
+        if np.any(near):
+            x[near] = s + gap if s + gap <= x.max() else s - gap
+    return np.unique(x) if avoid else x
+
+
+def refine(f, x, rounds: int = 4, batch: int | None = None, avoid=(), gap: float = 1e-6):
     """Sample the curves ``f`` densely where they bend or change fast.
 
     Each round bisects the ``batch`` intervals that are longest in the plane of (x, f(x)) both
@@ -144,6 +158,9 @@ def refine(f, x, rounds: int = 4, batch: int | None = None):
         x: (n,) sorted initial points.
         rounds: bisection rounds.
         batch: points added per round (default n).
+        avoid: points where ``f`` is not evaluated: a midpoint closer than ``gap`` to one of them
+            is moved ``gap`` away from it (``x`` itself must keep clear of them).
+        gap: see ``avoid``.
 
     Returns:
         (x, y): sorted points (n + rounds * batch at most, duplicates removed) and (k, len(x)).
@@ -158,6 +175,9 @@ def refine(f, x, rounds: int = 4, batch: int | None = None):
         length = np.hypot(dx, np.max(np.abs(dy), axis=0))
         pick = np.argsort(-length, kind="stable")[:batch]
         mid = 0.5 * (x[pick] + x[pick + 1])
+        for s in avoid:
+            near = np.abs(mid - s) < gap
+            mid[near] = np.where(x[pick + 1][near] > s + gap, s + gap, s - gap)
         mid = np.pad(mid, (0, batch - mid.size), mode="edge")
         ym = np.asarray(f(mid))
         xs, keep = np.unique(np.concatenate([x, mid]), return_index=True)
@@ -274,13 +294,221 @@ def fig4_data(
 
 __all__ = [
     "DIPOLES",
+    "LAM_0PLUS",
     "QUADRUPOLES",
     "R_0PLUS",
+    "SPIN_UNITS",
     "UNITS",
+    "avoid_points",
     "fig1_data",
     "fig2_data",
     "fig3_data",
     "fig4_data",
+    "figspin_data",
     "grid",
     "refine",
+    "spin_conversion_curves",
+    "spin_profile_curves",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The spinful model (docs/theory.md §12): orbital-to-spin conversion
+
+SPIN_UNITS = {**UNITS, "lam": "E_F", "conversion": "1 (J_S / J_L, both in hbar * hbar k_F / m)"}
+#: |lam| standing for lam -> 0+- (E_F): at r = 0 the far-field conversion jumps at lam = 0
+#: (docs/theory.md §12), so the curves' limits are evaluated this close to it.
+LAM_0PLUS = 1e-6
+#: Distance (E_F) kept from the singular points lam = 1 - U and lam = -(1 - U)/2.
+LAM_GAP = 1e-6
+#: Observables of the profile panels: the injected dipoles and the spin.
+_SPIN_PROFILE_NAMES = ("Lx", "Lz", "Sx", "Sy", "Sz")
+_SPIN_INJ = ("z", "x")
+
+
+@functools.partial(jax.jit, static_argnames=("names", "n"))
+def spin_profile_curves(U, r, alpha, lam, rho, z, names: tuple[str, ...], n: int) -> dict:
+    """:func:`jaxorb.spin.profile_arrays` vmapped over ``lam`` (nl,): every output gains a
+    leading lam axis, e.g. density (nl, n_inj, n_ops, nz) (docs/theory.md §12)."""
+    from .spin import api as spin_api
+
+    return jax.vmap(lambda la: spin_api.profile_arrays(U, r, alpha, la, rho, z, names=names, n=n))(lam)
+
+
+def _interface_ratios(U, r, alpha, lam, n: int):
+    from .spin import fast as spin_fast
+    from .spin import incident_density
+
+    c = spin_fast.interface_currents(U, r, alpha, lam, incident_density("z"), ("Lz", "Sz"), n)
+    left = c["left"][0]
+    return jnp.stack([c["inf"][1] / left, c["right"][1] / left])
+
+
+@functools.partial(jax.jit, static_argnames=("n",))
+def spin_conversion_curves(U, r, alpha, lam, n: int):
+    """J_Sz(inf) / J_Lz(0-) and J_Sz(0+) / J_Lz(0-) for |L_z> injection with unpolarised spin.
+
+    The mirror-split fast path (:func:`jaxorb.spin.fast.interface_currents`) vmapped over curves
+    and lam (docs/theory.md §12).
+
+    Args:
+        U: scalar (E_F). r, alpha: (nc,) one pair per curve (hbar^2/2m). lam: (nl,) (E_F).
+        n: kappa nodes per segment (static).
+
+    Returns:
+        (nc, 2, nl): [:, 0] the far field, [:, 1] the interface (z = 0+), both over J_Lz(0-).
+    """
+    per_lam = jax.vmap(_interface_ratios, in_axes=(None, None, None, 0, None), out_axes=-1)
+    return jax.vmap(per_lam, in_axes=(None, 0, 0, None, None))(U, r, alpha, lam, n)
+
+
+def _lam_samples(U: float, lam_range: tuple[float, float], n_lam: int) -> tuple[np.ndarray, list[float]]:
+    """The initial lam grid: ``n_lam`` exact decimals, plus +-LAM_0PLUS, kept LAM_GAP off the
+    singular points inside the range (returned too)."""
+    lo, hi = lam_range
+    singular = [s for s in (1.0 - U, -0.5 * (1.0 - U)) if lo <= s <= hi]
+    lam = np.union1d(grid(lo, hi, n_lam), [-LAM_0PLUS, LAM_0PLUS] if lo < 0 < hi else [])
+    return avoid_points(lam, singular, LAM_GAP), singular
+
+
+def figspin_data(
+    U: float = 0.5,
+    r: float = 0.5,
+    alpha: float = 0.3,
+    lam_profiles=(-0.3, 0.1, 0.3),
+    z_max: float = 60.0,
+    nz: int = 601,
+    r_curves=(0.0, 0.1, 0.5, 2.0),
+    lam_range: tuple[float, float] = (-0.8, 0.8),
+    n_lam: int = 161,
+    rounds: int = 3,
+    nodes: int | None = None,
+) -> dict:
+    """Orbital-to-spin conversion of the spinful model (docs/theory.md §12).
+
+    * Profiles: spin density and spin current vs z (and the injected dipole L_j) for |L_z> and
+      |L_x> injection with unpolarised spin at each of ``lam_profiles``, at (U, r, alpha). By the
+      mirror symmetries |L_z> makes only S_z and |L_x> only S_x (S_y and the others are stored).
+    * Conversion vs lam: J_Sz(inf) / J_Lz(0-) (far field) and J_Sz(0+) / J_Lz(0-) (interface)
+      for |L_z> at alpha and each of ``r_curves``, plus r = 0 at alpha = 0, the case of the
+      non-commuting limit of docs/theory.md §12 (at r = 0 the far field tends to 2/9 as lam -> 0
+      but is 0 at lam = 0). The lam samples are refined where the curves bend (:func:`refine`),
+      include +-LAM_0PLUS and keep LAM_GAP off the singular points lam = 1 - U and
+      lam = -(1 - U)/2, which the model refuses.
+
+    One jitted call computes each group (vmapped over lam and the curves).
+
+    Args:
+        U, r, alpha: parameters of the profiles (E_F, hbar^2/2m); U and alpha also of the curves.
+        lam_profiles: spin-orbit strengths of the profiles (E_F).
+        z_max, nz: depths of the profiles, 0 to z_max (1/k_F).
+        r_curves: crystal fields of the conversion curves (hbar^2/2m).
+        lam_range, n_lam, rounds: the lam interval, its initial points and refinement rounds.
+        nodes: kappa nodes per segment of both groups (default: grows with z_max for the profiles,
+            :data:`jaxorb.spin.quadrature.DEFAULT_NODES` for the conversion curves).
+
+    Returns:
+        JSON-ready dict; its ``keys`` entry says what each key holds.
+
+    Raises:
+        ValueError: invalid parameters (naming the parameter and its range), depths or counts.
+    """
+    from .params import validate_count
+    from .spin import api as spin_api
+    from .spin import incident_density, quadrature
+    from .spin.inputs import validate_params
+
+    lam_p = np.atleast_1d(np.asarray(lam_profiles, dtype=float))
+    rc = np.atleast_1d(np.asarray(r_curves, dtype=float))
+    validate_params(U, r, alpha, lam_p)
+    validate_params(U, rc, alpha, 0.0)
+    if lam_p.ndim != 1 or rc.ndim != 1 or lam_p.size == 0 or rc.size == 0:
+        raise ValueError("lam_profiles and r_curves must be nonempty 1-D sequences of numbers")
+    lo, hi = (float(v) for v in lam_range)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"lam_range must be two finite numbers lo < hi (E_F); got {lam_range!r}")
+    if not (np.isfinite(z_max) and z_max > 0):
+        raise ValueError(f"z_max must be a finite depth > 0 (1/k_F); got {z_max!r}")
+    nz = validate_count("nz", nz, 2)
+    n_lam = validate_count("n_lam", n_lam, 3)
+    rounds = validate_count("rounds", rounds, 0)
+    n_prof = spin_api.nodes_for_depth(z_max) if nodes is None else validate_count("nodes", nodes, 2)
+    n_conv = quadrature.DEFAULT_NODES if nodes is None else n_prof
+
+    # profiles: one call, vmapped over lam, both injections at once
+    z = grid(0.0, z_max, nz)
+    rho = jnp.stack([jnp.asarray(incident_density(j)) for j in _SPIN_INJ])
+    out = spin_profile_curves(U, r, alpha, jnp.asarray(lam_p), rho, jnp.asarray(z), names=_SPIN_PROFILE_NAMES, n=n_prof)
+    out = {k: np.asarray(v) for k, v in out.items()}
+    idx = {name: i for i, name in enumerate(_SPIN_PROFILE_NAMES)}
+    profiles = {}
+    for i, j in enumerate(_SPIN_INJ):
+        names = (f"L{j}", "Sx", "Sy", "Sz")
+        left = out["current_left"][:, i, idx[f"L{j}"]]
+        profiles[j] = {
+            "density": {o: out["density"][:, i, idx[o]].tolist() for o in names},
+            "current": {o: out["current"][:, i, idx[o]].tolist() for o in names},
+            "current_inf": {o: out["current_inf"][:, i, idx[o]].tolist() for o in names},
+            "current_left": left.tolist(),
+            "conversion_inf": (out["current_inf"][:, i, idx[f"S{j}"]] / left).tolist(),
+        }
+
+    # conversion curves: (r, alpha) pairs, the last one r = 0 at alpha = 0
+    cr = np.append(rc, 0.0)
+    ca = np.append(np.full(rc.size, float(alpha)), 0.0)
+    lam0, singular = _lam_samples(U, (lo, hi), n_lam)
+
+    def curves(lam):
+        vals = spin_conversion_curves(U, jnp.asarray(cr), jnp.asarray(ca), jnp.asarray(lam), n=n_conv)
+        return np.asarray(vals).reshape(2 * cr.size, -1)
+
+    lam, vals = refine(curves, lam0, rounds=rounds, avoid=singular, gap=LAM_GAP)
+    vals = vals.reshape(cr.size, 2, -1)
+    at0 = int(np.argmin(np.abs(lam))) if lo <= 0 <= hi else None
+    limits = None
+    if lo < 0 < hi:
+        near = [int(np.argmin(np.abs(lam - s))) for s in (-LAM_0PLUS, LAM_0PLUS)]
+        limits = vals[:, 0][:, near].tolist()
+    return {
+        "params": {
+            "U": U,
+            "r": r,
+            "alpha": alpha,
+            "nodes_per_segment_profiles": n_prof,
+            "nodes_per_segment_conversion": n_conv,
+        },
+        "units": SPIN_UNITS,
+        "z": z.tolist(),
+        "lam_profiles": lam_p.tolist(),
+        "profiles": profiles,
+        "lam": lam.tolist(),
+        "curves": [{"r": float(a), "alpha": float(b)} for a, b in zip(cr, ca)],
+        "far_field": vals[:, 0].tolist(),
+        "interface": vals[:, 1].tolist(),
+        "at_lam0": None if at0 is None else vals[:, 0, at0].tolist(),
+        "lam_0plus": LAM_0PLUS,
+        "limit_lam0": limits,
+        "singular_lam": singular,
+        "keys": {
+            **_common_keys(),
+            "z": "depth of the profiles (1/k_F)",
+            "lam_profiles": "spin-orbit strengths lam of the profiles (E_F)",
+            "profiles": (
+                "profiles[j]: |L_j> injected (unpolarised spin) at (U, r, alpha); density[O][k] and "
+                "current[O][k]: <O>(z) (hbar) and J_O(z) (hbar * hbar k_F / m) at lam_profiles[k] for "
+                "O = L_j, Sx, Sy, Sz; current_inf[O][k]: J_O(z -> inf); current_left[k]: J_Lj(0-); "
+                "conversion_inf[k] = J_Sj(inf) / J_Lj(0-)"
+            ),
+            "lam": "spin-orbit strengths of the conversion curves, denser where they bend (E_F)",
+            "curves": "curves[c]: r and alpha of curve c (hbar^2/2m); the last is r = 0 at alpha = 0",
+            "far_field": "far_field[c][i] = J_Sz(inf) / J_Lz(0-) for |L_z> at lam[i]",
+            "interface": "interface[c][i] = J_Sz(0+) / J_Lz(0-) for |L_z> at lam[i]",
+            "at_lam0": "at_lam0[c]: far_field at lam = 0 (every spin current vanishes there)",
+            "lam_0plus": "small |lam| standing for lam -> 0 (E_F)",
+            "limit_lam0": (
+                "limit_lam0[c] = far_field at lam = -lam_0plus and +lam_0plus: at r = 0 the limit lam -> 0, "
+                "not the lam = 0 value (docs/theory.md §12: 2/9 at r = 0, alpha = 0)"
+            ),
+            "singular_lam": "lam = 1 - U and -(1 - U)/2 inside the range, refused by the model (E_F)",
+        },
+    }

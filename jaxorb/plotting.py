@@ -1,5 +1,5 @@
-"""Matplotlib renderings: the paper's figures (from :mod:`jaxorb.figures` data), sweeps and
-optimisation landscapes.
+"""Matplotlib renderings: the paper's figures and the spinful model's conversion figure (from
+:mod:`jaxorb.figures` data), sweeps and optimisation landscapes.
 
 Every label uses one notation, matplotlib mathtext: densities <L_x^x> (observable L_x for an
 injected |L_x>), efficiencies eta_yz^x, memory loss delta_z, the interfacial Rashba alpha_R,
@@ -39,8 +39,9 @@ PARAM_LABELS = {
     "r": r"crystal field $r$",
     "alpha": r"Rashba $\alpha_R$",
     "z": r"depth $z$",
+    "lam": r"spin-orbit $\lambda$",
 }
-PARAM_SYMBOLS = {"U": "U", "r": "r", "alpha": r"\alpha_R", "z": "z"}
+PARAM_SYMBOLS = {"U": "U", "r": "r", "alpha": r"\alpha_R", "z": "z", "lam": r"\lambda"}
 UNIT_TEX = {
     "E_F": r"$E_F$",
     "hbar^2/2m": r"$\hbar^2/2m$",
@@ -335,11 +336,91 @@ def plot_fig4(d: dict, out: Path) -> list[str]:
     return _save(fig, out, "fig4")
 
 
+_S_TEX = {"Sx": "S_x", "Sy": "S_y", "Sz": "S_z"}
+
+
+def plot_figspin(d: dict, out: Path) -> list[str]:
+    """The spinful model's conversion figure (data of :func:`jaxorb.figures.figspin_data`)."""
+    plt = _plt()
+    z = np.asarray(d["z"])
+    p = d["params"]
+    fig, axes = plt.subplots(3, 2, figsize=(11.5, 12))
+    for col, inc in enumerate(("z", "x")):
+        prof = d["profiles"][inc]
+        spin_op = f"S{inc}"
+        for row, kind in enumerate(("density", "current")):
+            ax = axes[row, col]
+            for lam, curve in zip(d["lam_profiles"], prof[kind][spin_op]):
+                ax.plot(z, curve, label=param_value("lam", lam, "1"))
+            ax.axhline(0, color="0.7", lw=0.5)
+            if kind == "density":
+                label, unit = rf"$\langle {_S_TEX[spin_op]}\rangle^{{{inc}}}$", "hbar"
+            else:
+                label, unit = rf"$J_{{{_S_TEX[spin_op]}}}^{{{inc}}}$", "hbar * hbar k_F / m"
+            ax.set_title(f"({'abcd'[2 * row + col]}) {ket(inc)} injected, unpolarised spin: spin {kind} {label}")
+            ax.set_ylabel(with_unit(f"spin {kind} {label}", unit))
+            ax.set_xlabel(param_label("z"))
+            ax.legend(fontsize=8)
+    lam = np.asarray(d["lam"])
+    at0 = np.abs(lam) == 0.0
+    conv = r"$J_{S_z}(\infty)/J_{L_z}(0^-)$"
+    iface = r"$J_{S_z}(0^+)/J_{L_z}(0^-)$"
+    ax_f, ax_i = axes[2]
+    for c, curve in enumerate(d["curves"]):
+        anchor = c == len(d["curves"]) - 1
+        text = param_value("r", curve["r"], "1") + (f", {param_value('alpha', 0.0)}" if anchor else "")
+        style = {"color": "0.35", "ls": ":"} if anchor else {}
+        far = np.asarray(d["far_field"][c])
+        mask = ~at0 if curve["r"] == 0 else np.ones_like(at0)
+        line = ax_f.plot(lam[mask], far[mask], label=text, **style)[0]
+        if curve["r"] == 0 and at0.any():
+            # the value at lam = 0 stands apart from the limit lam -> 0 (open circle)
+            ax_f.plot([0.0], far[at0][:1], "o", mfc="white", color=line.get_color(), ms=6, zorder=3)
+        if not anchor:
+            ax_i.plot(lam, d["interface"][c], color=line.get_color(), label=text)
+            ax_i.plot(lam[mask], far[mask], color=line.get_color(), ls="--", lw=0.8)
+    for ax in (ax_f, ax_i):
+        for s in d["singular_lam"]:
+            ax.axvline(s, color="0.6", lw=0.6, ls="-.")
+        ax.axhline(0, color="0.7", lw=0.5)
+        ax.set_xlabel(param_label("lam", "E_F"))
+    ax_f.set_ylabel("conversion " + conv)
+    ax_f.set_title(f"(e) far-field conversion, {ket('z')} injected, {param_value('alpha', p['alpha'])}")
+    ax_f.legend(fontsize=8, loc="lower left")
+    r0 = next((i for i, c in enumerate(d["curves"]) if c["r"] == 0 and c["alpha"] == p["alpha"]), None)
+    limit = ""
+    if d.get("limit_lam0") is not None and r0 is not None:
+        limit = rf" (${np.mean(d['limit_lam0'][r0]):.3f}$ at {param_value('alpha', p['alpha'])})"
+    fig.text(
+        0.5,
+        -0.005,
+        "(e) $r = 0$: " + conv + r" $\to 2/9$ as $\lambda \to 0$ (either sign) at $\alpha_R = 0$" + limit + ", "
+        r"but is $0$ at $\lambda = 0$ (open circles): the helicity 3/2 and 1/2 parts dephase only for "
+        r"$z \gg 1/|\lambda|$ (docs/theory.md §12)."
+        "\n"
+        r"For $r > 0$ the curves go to $0$ as $\lambda \to 0$: $r \to 0$ and $\lambda \to 0$ do not commute. "
+        r"Dash-dotted: $\lambda = 1 - U$ and $\lambda = -(1 - U)/2$ (a band bottom at $E_F$), refused by the model.",
+        ha="center",
+        va="top",
+        fontsize=8.5,
+    )
+    ax_i.set_ylabel(f"interface {iface}")
+    ax_i.set_title(f"(f) interface {iface} (solid) and far field (dashed)")
+    ax_i.legend(fontsize=8, loc="lower left")
+    fig.suptitle(
+        r"Spin-orbit coupling $\lambda\,\mathbf{L}\cdot\sigma$: orbital-to-spin conversion, "
+        f"{param_value('U', p['U'])}; (a)-(d) {param_value('r', p['r'])}, {param_value('alpha', p['alpha'])}"
+    )
+    fig.tight_layout()
+    return _save(fig, out, "figspin")
+
+
 FIGURES = {
     "fig1": (figures.fig1_data, plot_fig1),
     "fig2": (figures.fig2_data, plot_fig2),
     "fig3": (figures.fig3_data, plot_fig3),
     "fig4": (figures.fig4_data, plot_fig4),
+    "figspin": (figures.figspin_data, plot_figspin),
 }
 
 
@@ -363,7 +444,8 @@ SUMMARY_KEYS = {
 
 
 def reproduce(out: str | Path, which=tuple(FIGURES), progress=print) -> dict:
-    """Compute and draw the paper's figures into ``out``: figN.png, figN.pdf and summary.json.
+    """Compute and draw the paper's figures (and ``figspin``, the spinful model's conversion,
+    docs/theory.md §12) into ``out``: figN.png, figN.pdf and summary.json.
 
     summary.json holds the plotted numbers with their parameters and units (strict JSON: NaN
     is written as null) and a ``keys`` entry describing every key, at the top level and in each
