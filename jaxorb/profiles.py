@@ -19,7 +19,7 @@ is zero (propagating pairs with equal q; at r = 0 the t-r pairs too, since then 
 
 import functools
 import math
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -30,9 +30,6 @@ from . import quadrature, reference
 from .fast import depth
 from .operators import OPERATOR_NAMES, check_operator_name
 from .params import Params, check_dtype, check_memory, check_params, precision, validate_count, validate_depths
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .spin import SpinProfile
 
 
 def density_matrix(incident) -> np.ndarray:
@@ -161,7 +158,7 @@ def profile(
     phi_points: int | None = None,
     observables: tuple[str, ...] | list[str] | None = None,
     dtype="float64",
-) -> "Profile | SpinProfile":
+):  # no return annotation: a Profile, or a jaxorb.spin.SpinProfile when lam is given (see Returns)
     """Fermi-disk averaged densities, currents and torques at the depths ``z``.
 
     Implements docs/theory.md §5-§7: per kappa one closed-form interface solve (§4, the solve of

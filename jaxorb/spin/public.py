@@ -7,8 +7,6 @@ gets their shape), incident states in every form the spinless API takes (names, 
 Everything is checked on the host before a jitted core runs, in float64.
 """
 
-from __future__ import annotations
-
 import functools
 
 import jax
