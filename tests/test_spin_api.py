@@ -3,6 +3,7 @@ quantities in sweeps and optimisation, and the command line (docs/theory.md §12
 
 from __future__ import annotations
 
+import importlib
 import pickle
 
 import jax
@@ -190,3 +191,193 @@ def test_profile_with_lam_refuses_what_the_spinful_model_does_not_take():
         jo.profile(p, Z, "z", observables=("Sw",))
     with pytest.raises(ValueError, match="z must satisfy"):
         jo.profile(p, [-1.0], "z")
+
+
+# ---------------------------------------------------------------------------------------------
+# conv_* quantities and sweeps
+
+SWEEP = dict(U=0.5, r=[0.3, 1.0, 2.0], alpha=0.3, lam=[-0.2, 0.1, 0.3], nodes=NODES, quiet=True)
+
+
+@pytest.fixture(scope="module")
+def conv_sweep():
+    return jo.sweep(["conv_Sz_z", "conv0_Sz_z"], **SWEEP)
+
+
+def test_conversion_quantities_are_listed_with_unit_and_meaning():
+    listed = {q.name: q for q in jo.list_quantities("conv*")}
+    assert set(listed) == {f"{k}_S{j}_{j}" for k in ("conv", "conv0") for j in "xyz"}
+    assert all(q.uses_lam and q.unit == "1" and not q.uses_z for q in listed.values())
+    assert "J_Sz(inf)/J_Lz(0-)" in listed["conv_Sz_z"].description
+    assert "J_Sx(0)/J_Lx(0-)" in listed["conv0_Sx_x"].description
+    assert not any(q.uses_lam for q in jo.list_quantities("eta_*"))
+    with pytest.raises(ValueError, match="vanishes by symmetry"):
+        jo.sweep("conv_Sx_z", lam=0.1)
+
+
+def test_sweep_of_conversions_is_jo_conversion_point_by_point(conv_sweep):
+    ds = conv_sweep
+    assert ds["conv_Sz_z"].dims == ("r", "lam") and ds["lam"].attrs["units"] == "E_F"
+    assert "spinful" in ds.attrs["model"] and ds.attrs["nodes"] == NODES
+    for i, r in enumerate(SWEEP["r"]):
+        for k, lam in enumerate(SWEEP["lam"]):
+            p = jo.Params(SWEEP["U"], r, SWEEP["alpha"], lam)
+            far = float(jo.conversion(p, "z", "Sz", nodes=NODES))
+            near = float(jo.conversion(p, "z", "Sz", at=0.0, nodes=NODES))
+            assert float(ds["conv_Sz_z"][i, k]) == pytest.approx(far, abs=1e-13)
+            assert float(ds["conv0_Sz_z"][i, k]) == pytest.approx(near, abs=1e-13)
+    assert np.abs(ds["conv_Sz_z"].values).min() > 1e-3
+
+
+def test_sweep_checks_lam_before_compiling(monkeypatch):
+    sweep_mod = importlib.import_module("jaxorb.sweep")  # the module (jaxorb.sweep is the function)
+
+    def no_compile(*args, **kwargs):
+        raise AssertionError("compiled before refusing")
+
+    monkeypatch.setattr(sweep_mod, "evaluator", no_compile)
+    for kwargs, words in [
+        (dict(quantities=["conv_Sz_z", "eta_yz_x"], lam=0.1), r"taken only by the spinful .*\['eta_yz_x'\] do not"),
+        (dict(quantities="eta_yz_x", lam=[0.1, 0.2]), "conv_S<j>_<j>"),
+        (dict(quantities="conv_Sz_z"), r"need lam: pass lam="),
+        (dict(quantities="conv_Sz_z", lam=[0.1, 2.5]), "lam must satisfy -2 <= lam <= 2"),
+        (dict(quantities="conv_Sz_z", U=[0.2, 0.5], lam=[0.1, 0.8]), r"lam = 1 - U .*got U = 0.2, lam = 0.8"),
+        (dict(quantities="conv_Sz_z", U=0.5, lam=np.linspace(-0.5, 0, 11)), r"lam = -\(1 - U\)/2"),
+        (dict(quantities="conv_Sz_z", lam=0.1, z=[0.0, 1.0]), "z is only used by depth quantities"),
+    ]:
+        with pytest.raises(ValueError, match=words):
+            jo.sweep(kwargs.pop("quantities"), **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# optimisation over lam
+
+SPIN_BOX = {"r": (0.2, 2.0), "alpha": (0.0, 1.0), "lam": (-0.2, 0.2)}
+
+
+def test_optimisation_checks_lam_before_compiling():
+    from jaxorb import optimize
+
+    assert optimize.objective_axes("conv_Sz_z") == ("r", "alpha", "lam")
+    assert optimize.objective_axes("eta_yz_x") == ("r", "alpha")
+    assert optimize.objective_axes(lambda p: p.r, {"lam": (0.0, 0.1)}) == ("r", "alpha", "lam")
+    for kwargs, words in [
+        (dict(objective="eta_yz_x", bounds={"lam": (0.0, 0.1)}), "does not take lam"),
+        (dict(objective="conv_Sz_z", bounds={"lam": (-0.3, 0.1)}), r"enclose the singular point lam = -\(1 - U\)/2"),
+        (dict(objective="conv_Sz_z", bounds={"lam": (0.1, 3.0)}), "lam must satisfy -2 <= lam <= 2"),
+        (dict(objective="conv_Sz_z", p0=jo.Params(0.5, 1.0, 0.2)), "p0.lam must be given"),
+        (dict(objective="eta_yz_x", p0=jo.Params(0.5, 1.0, 0.2, 0.1)), "spinless model"),
+        (dict(objective="conv_Sz_z", p0=jo.Params(0.5, 1.0, 0.2, 0.3), bounds=SPIN_BOX), "starting points must lie"),
+    ]:
+        with pytest.raises(ValueError, match=words):
+            jo.maximize(kwargs.pop("objective"), kwargs.pop("p0", None), steps=2, nodes=NODES, **kwargs)
+
+
+@pytest.mark.slow
+def test_maximising_a_conversion_over_r_alpha_and_lam_climbs_within_the_bounds():
+    """A few steps of the default optimiser raise J_Sz(inf)/J_Lz(0-) from every start and stay in
+    the box (a compile of the fast path's forward-mode gradient: tens of seconds)."""
+    res = jo.maximize("conv_Sz_z", bounds=SPIN_BOX, starts=2, steps=6, seed=3, nodes=NODES, progress=False)
+    assert res.axes == ("r", "alpha", "lam") and res.starts.shape == (2, 3) and res.finals.shape == (2, 3)
+    values = res.history["value"]
+    assert values.shape == (7, 2) and np.all(values[-1] > values[0])
+    for key, (lo, hi) in SPIN_BOX.items():
+        assert np.all(res.history[key] >= lo) and np.all(res.history[key] <= hi)
+    best = res.params
+    assert best.lam is not None and res.value == pytest.approx(
+        float(jo.conversion(best, "z", "Sz", nodes=NODES)), abs=1e-12
+    )
+    record = res.to_json()
+    assert record["optimum"]["lam"] == best.lam and record["units"]["lam"] == "E_F"
+    assert "lam = " in repr(res)
+
+
+# ---------------------------------------------------------------------------------------------
+# command line
+
+
+def test_cli_sweep_prints_the_conversions_of_the_api(conv_sweep, capsys):
+    from jaxorb import cli
+
+    argv = ["sweep", "--quantity", "conv_Sz_z", "--quantity", "conv0_Sz_z", "--U", "0.5", "--alpha", "0.3"]
+    argv += ["--r", ",".join(map(str, SWEEP["r"])), "--lam", ",".join(map(str, SWEEP["lam"])), "--nodes", str(NODES)]
+    assert cli.main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "# U = 0.5 E_F, alpha = 0.3 hbar^2/2m" and lines[1].split()[:4] == [
+        "r",
+        "[hbar^2/2m]",
+        "lam",
+        "[E_F]",
+    ]
+    rows = np.array([[float(x) for x in line.split()] for line in lines[2:]])
+    assert rows.shape == (9, 4)
+    np.testing.assert_allclose(rows[:, 2], conv_sweep["conv_Sz_z"].values.ravel(), rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(rows[:, 3], conv_sweep["conv0_Sz_z"].values.ravel(), rtol=1e-11, atol=1e-14)
+    with pytest.raises(SystemExit, match="jaxorb sweep: .*need lam: pass lam= \\(CLI: --lam\\)"):
+        cli.main(["sweep", "--quantity", "conv_Sz_z"])
+    with pytest.raises(SystemExit, match="jaxorb sweep: lam must satisfy"):
+        cli.main(["sweep", "--quantity", "conv_Sz_z", "--lam", "1:3:3"])
+    with pytest.raises(SystemExit, match="jaxorb sweep: .*eta_Lyz_x'\\] do not take it"):
+        cli.main(["sweep", "--quantity", "eta_Lyz_x", "--lam", "0.1"])
+
+
+def test_cli_lists_the_conversions(capsys):
+    from jaxorb import cli
+
+    assert cli.main(["quantities", "conv*"]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert sorted(row.split()[0] for row in rows) == sorted(q.name for q in jo.list_quantities("conv*"))
+    assert any(row.startswith("conv_Sz_z ") and "J_Sz(inf)/J_Lz(0-)" in row for row in rows)
+
+
+def test_cli_optimize_passes_lam_bounds_and_starts(tmp_path, monkeypatch, capsys):
+    """The CLI's part: --lam lo:hi in the grammar of --r, starts with lam, the landscape at the
+    optimum's lam (the optimiser itself is tested above; here it is replaced, nothing compiles)."""
+    from jaxorb import cli, optimize, plotting
+
+    seen = {}
+
+    def fake_maximize(objective, p0, **kwargs):
+        seen.update(objective=objective, p0=p0, **kwargs)
+        best = jo.Params(p0.U, float(p0.r[0]), float(p0.alpha[0]), float(p0.lam[0]))
+        x = np.stack([p0.r, p0.alpha, p0.lam], axis=1)
+        history = {"r": x[None, :, 0], "alpha": x[None, :, 1], "lam": x[None, :, 2], "value": np.zeros((1, len(x)))}
+        return optimize.OptimizeResult(
+            best,
+            0.1,
+            0.0,
+            x,
+            x,
+            np.zeros(len(x)),
+            history,
+            objective,
+            kwargs["bounds"],
+            1,
+            0.0,
+            axes=optimize.SPIN_AXES,
+        )
+
+    def fake_landscape(objective, U, bounds, shape, nodes=None, lam=None):
+        seen["landscape_lam"] = lam
+        return np.linspace(0, 1, shape[0]), np.linspace(0, 1, shape[1]), np.zeros(shape)
+
+    monkeypatch.setattr(optimize, "maximize", fake_maximize)
+    monkeypatch.setattr(optimize, "landscape", fake_landscape)
+    monkeypatch.setattr(plotting, "plot_landscape", lambda *args: ["landscape.png"])
+    base = ["optimize", "--objective", "conv_Sz_z", "--quiet", "--out", str(tmp_path)]
+    assert cli.main([*base, "--lam", "-0.1:0.2", "--r", "0.5:2", "--starts-at", "1,0.5,0.1;1.5,0.2,-0.05"]) == 0
+    assert seen["bounds"]["lam"] == (-0.1, 0.2) and seen["bounds"]["r"] == (0.5, 2.0)
+    np.testing.assert_array_equal(seen["p0"].lam, [0.1, -0.05])
+    assert seen["landscape_lam"] == 0.1 and "lam = 0.100000" in capsys.readouterr().out
+    assert cli.main([*base, "--starts", "3"]) == 0  # default lam bounds, random starts inside them
+    assert seen["bounds"]["lam"] == optimize.DEFAULT_LAM_BOUNDS and np.shape(seen["p0"].lam) == (3,)
+    assert np.all(np.abs(seen["p0"].lam) <= 0.2)
+    for extra, words in [
+        (["--lam", "-0.3:0.1"], "enclose the singular point"),
+        (["--lam", "0.1"], "--lam '0.1' fixes the parameter at one value"),
+        (["--starts-at", "1,0.5"], "one triple r,alpha,lam"),
+    ]:
+        with pytest.raises(SystemExit, match=words):
+            cli.main([*base, *extra])
+    with pytest.raises(SystemExit, match="--lam is taken only by the spinful objectives"):
+        cli.main(["optimize", "--objective", "eta_Lyz_x", "--lam", "0:0.1", "--out", str(tmp_path)])
