@@ -34,6 +34,16 @@ from .transport import current_ratio, efficiency, mean_torque, memory_loss  # no
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    # the spinful model (jaxorb.spin) is imported on first use: `import jaxorb` costs what it did
+    if name == "conversion":
+        from .spin.public import conversion
+
+        return conversion
+    raise AttributeError(f"module 'jaxorb' has no attribute {name!r}")
+
+
 __all__ = [
     "DIPOLES",
     "OPERATOR_NAMES",
@@ -45,6 +55,7 @@ __all__ = [
     "along",
     "amplitudes",
     "angular_acceleration",
+    "conversion",
     "current_ratio",
     "cylinder_mass",
     "domain_text",

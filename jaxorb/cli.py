@@ -25,7 +25,8 @@ values (the same grammar in every subcommand):
   lo:hi:n    n points from lo to hi, both ends included (n >= 2) e.g. --r 0:20:256
   lo:hi      the interval from lo to hi (bounds of a search)    e.g. --r 0:20
 jaxorb sweep takes V, A,B,C and lo:hi:n (points to evaluate); jaxorb optimize takes the bounds
-lo:hi for r and alpha (lo:hi:n also sets the landscape's points on that axis) and V for U.
+lo:hi for r and alpha (lo:hi:n also sets the landscape's points on that axis), and for lam with
+the spinful objectives (conv_*), and V for U.
 Quantity names: `jaxorb quantities` lists them with units and meanings."""
 
 #: Largest grid printed by ``jaxorb sweep`` without ``--out`` (larger ones need a store).
@@ -152,13 +153,14 @@ def _fixed(text: str, option: str) -> float:
     return float(_expect(v, text, option, ("number",), "it is fixed here: give one number").values)
 
 
-def _starts_at(text: str) -> np.ndarray:
-    """``r,alpha;r,alpha;...`` -> (S, 2)."""
+def _starts_at(text: str, size: int = 2) -> np.ndarray:
+    """``r,alpha;r,alpha;...`` -> (S, 2), or ``r,alpha,lam;...`` -> (S, 3) with ``size`` 3."""
+    what = "one pair r,alpha (e.g. 1,0.5;3,1)" if size == 2 else "one triple r,alpha,lam (e.g. 1,0.5,0.1;3,1,-0.1)"
     pts = []
     for item in text.split(";"):
         vals = parse_values(item, "--starts-at")
-        if vals.form != "list" or vals.values.size != 2:
-            raise UsageError(f"--starts-at {text!r}: each start is one pair r,alpha (e.g. 1,0.5;3,1); got {item!r}")
+        if vals.form != "list" or vals.values.size != size:
+            raise UsageError(f"--starts-at {text!r}: each start is {what}; got {item!r}")
         pts.append(vals.values)
     return np.array(pts)
 
@@ -226,7 +228,7 @@ def _out_file(path: str, option: str = "--out") -> Path:
 
 
 def _check_params(**values) -> None:
-    """Each of U, r, alpha given within its range (the API's own check)."""
+    """Each of U, r, alpha (and lam) given within its range (the API's own check)."""
     from .params import check_param
 
     for name, value in values.items():
@@ -260,26 +262,36 @@ def _optimize(args) -> int:
     name = quantities.info(args.objective)
     if name.uses_z:
         raise UsageError(f"--objective {args.objective} depends on a depth z; choose an interface quantity")
+    if args.lam is not None and not name.uses_lam:
+        raise UsageError(
+            f"--lam is taken only by the spinful objectives ({quantities.SPIN_HELP}); {args.objective} does not take it"
+        )
+    axes = optimize.SPIN_AXES if name.uses_lam else optimize.AXES
     r, alpha = _bounds(args.r, "--r"), _bounds(args.alpha, "--alpha")
     U = _fixed(args.U, "--U")
     _check_params(U=U)
-    bounds = optimize.check_bounds({"r": tuple(r.values[[0, -1]]), "alpha": tuple(alpha.values[[0, -1]])})
+    given = {"r": tuple(r.values[[0, -1]]), "alpha": tuple(alpha.values[[0, -1]])}
+    if name.uses_lam:
+        lo, hi = optimize.DEFAULT_LAM_BOUNDS
+        given["lam"] = tuple(_bounds(args.lam or f"{lo}:{hi}", "--lam").values[[0, -1]])
+    bounds = optimize.check_bounds(given, axes)
+    optimize.check_lam_bounds(U, bounds)
     shape = (r.n or args.grid, alpha.n or args.grid)
-    x0 = _starts_at(args.starts_at) if args.starts_at else None
+    x0 = _starts_at(args.starts_at, len(axes)) if args.starts_at else None
     out = _out_dir(args.out)
     if x0 is None:
-        x0 = optimize.random_starts(bounds, args.starts, args.seed)
+        x0 = optimize.random_starts(bounds, args.starts, args.seed, axes)
     run = optimize.minimize if args.minimize else optimize.maximize
     res = run(
         args.objective,
-        Params(U, x0[:, 0], x0[:, 1]),
+        Params(U, *(x0[:, k] for k in range(len(axes)))),
         bounds=bounds,
         steps=args.steps,
         seed=args.seed,
         nodes=args.nodes,
         progress=not args.quiet,
     )
-    grid = optimize.landscape(args.objective, U, bounds, shape, nodes=args.nodes)
+    grid = optimize.landscape(args.objective, U, bounds, shape, nodes=args.nodes, lam=res.params.lam)
     files = plotting.plot_landscape(res, grid, out / "landscape")
     record = res.to_json() | {
         "jaxorb": __version__,
@@ -291,7 +303,8 @@ def _optimize(args) -> int:
     record["landscape"] = {"r": grid[0].tolist(), "alpha": grid[1].tolist(), "values": grid[2].tolist()}
     (out / "optimize.json").write_text(json.dumps(record))
     p = res.params
-    print(f"{res.kind} of {res.objective} at U = {U:g}: {res.value:.10g} at r = {p.r:.6f}, alpha = {p.alpha:.6f}")
+    at = ", ".join(f"{k} = {getattr(p, k):.6f}" for k in axes)
+    print(f"{res.kind} of {res.objective} at U = {U:g}: {res.value:.10g} at {at}")
     for axis, side in res.on_bound.items():
         value = res.bounds[axis][0 if side == "lower" else 1]
         print(
@@ -337,6 +350,8 @@ def _sweep_axes(args, uses_z: bool) -> dict:
     from .params import validate_depths
 
     axes = {name: _sweep_axis(getattr(args, name), f"--{name}") for name in ("U", "r", "alpha")}
+    if args.lam is not None:
+        axes["lam"] = _sweep_axis(args.lam, "--lam")
     _check_params(**axes)
     if args.z is not None:
         if not uses_z:
@@ -565,7 +580,8 @@ def _add_optimize(sub) -> None:
         help="maximise (or minimise) a quantity over (r, alpha_R) with optax",
         description=textwrap.fill(
             "Maximise a quantity over r and alpha_R within bounds, at fixed U, from several starts (JSON record "
-            "+ landscape plot). Says when the optimum sits on a bound.",
+            "+ landscape plot). Says when the optimum sits on a bound. A spinful objective (conv_*, conv0_*) "
+            "varies the spin-orbit strength lam as well (--lam bounds); its landscape is drawn at the optimum's lam.",
             96,
         ),
         epilog=GRAMMAR,
@@ -580,9 +596,19 @@ def _add_optimize(sub) -> None:
     opt.add_argument(
         "--alpha", default="0:3", help=f"bounds lo:hi of alpha, within {domain_text('alpha')} (default: %(default)s)"
     )
+    opt.add_argument(
+        "--lam",
+        default=None,
+        help=f"bounds lo:hi of lam for the spinful objectives (conv_*), within {domain_text('lam')}, on one "
+        "side of lam = 1 - U and lam = -(1 - U)/2 (default: -0.2:0.2)",
+    )
     opt.add_argument("--U", default="0.5", help=f"the fixed U, {domain_text('U')} (default: %(default)s)")
     opt.add_argument("--starts", type=_int_at_least(1), default=4, help="random starts (default: %(default)s)")
-    opt.add_argument("--starts-at", default="", help="explicit starts 'r,alpha;r,alpha;...' instead of random ones")
+    opt.add_argument(
+        "--starts-at",
+        default="",
+        help="explicit starts 'r,alpha;r,alpha;...' ('r,alpha,lam;...' for a spinful objective) instead of random ones",
+    )
     opt.add_argument("--steps", type=_int_at_least(1), default=300, help="optimiser steps (default: %(default)s)")
     opt.add_argument(
         "--seed", type=_int_at_least(0, 2**63), default=0, help="PRNG seed of the starts (default: %(default)s)"
@@ -626,11 +652,17 @@ def _add_sweep(sub) -> None:
         "--quantity",
         action="append",
         required=True,
-        help="quantity name (repeatable), e.g. eta_Lyz_x, eta_Lz2_z, delta_z, c_z, current_Lx_z (`jaxorb quantities`)",
+        help="quantity name (repeatable), e.g. eta_Lyz_x, eta_Lz2_z, delta_z, c_z, current_Lx_z, conv_Sz_z "
+        "(spinful: with --lam) (`jaxorb quantities`)",
     )
     sw.add_argument("--U", default="0.5", help=f"{domain_text('U')} (default: %(default)s)")
     sw.add_argument("--r", default="0.5", help=f"{domain_text('r')} (default: %(default)s)")
     sw.add_argument("--alpha", default="0", help=f"{domain_text('alpha')} (default: %(default)s)")
+    sw.add_argument(
+        "--lam",
+        default=None,
+        help=f"{domain_text('lam')}, only for the spinful quantities conv_*, conv0_*, which need it (no default)",
+    )
     sw.add_argument("--z", default=None, help="depth in 1/k_F for depth quantities, z >= 0 (default: 0)")
     sw.add_argument(
         "--out",

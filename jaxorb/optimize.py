@@ -1,7 +1,10 @@
-"""Gradient-based design of the interface: maximise a differentiable scalar over (r, alpha_R).
+"""Gradient-based design of the interface: maximise a differentiable scalar over (r, alpha_R), and
+over the spin-orbit strength lam for the spinful model (docs/theory.md §12).
 
 The objective is any named quantity (:mod:`jaxorb.quantities`, default ``eta_Lyz_x``) or any
-callable ``f(Params) -> scalar`` built from jaxorb's differentiable functions. U is fixed. The
+callable ``f(Params) -> scalar`` built from jaxorb's differentiable functions. U is fixed. A
+spinful quantity (``conv_Sz_z``, ...) is maximised over (r, alpha_R, lam), and so is a callable
+when ``bounds`` names lam (it then gets ``Params(U, r, alpha, lam)``). The
 bounds are imposed by a smooth reparametrisation, not clipping: x = lo + (hi - lo) sin^2(u),
 so every u is feasible, the bounds themselves are reachable (u = 0 or pi/2) and the map is
 smooth. Several starts run together (vmapped); the best final point is returned, and
@@ -24,7 +27,13 @@ from . import quantities
 from .params import Params, check_param, check_real, domain_text, validate_count, validate_params
 
 AXES = ("r", "alpha")
+#: The variables of a spinful objective.
+SPIN_AXES = ("r", "alpha", "lam")
 DEFAULT_BOUNDS = {"r": (0.0, 20.0), "alpha": (0.0, 3.0)}
+#: Default bounds of lam, in E_F (inside them for the default U = 0.5: the singular points
+#: lam = 1 - U and lam = -(1 - U)/2 are 0.5 and -0.25 there).
+DEFAULT_LAM_BOUNDS = (-0.2, 0.2)
+UNITS = {"r": "hbar^2/2m", "alpha": "hbar^2/2m", "lam": "E_F", "U": "E_F"}
 #: A coordinate within this fraction of its interval from a bound, with the gradient pointing
 #: outward, counts as on the bound (the sin^2 map approaches a bound only quadratically, and
 #: Adam's last steps leave it about 1e-6 of the interval away).
@@ -37,21 +46,22 @@ class OptimizeResult(NamedTuple):
     """Result of :func:`maximize` / :func:`minimize`.
 
     Attributes:
-        params: best point found, as :class:`Params` (U fixed).
+        params: best point found, as :class:`Params` (U fixed; lam given for a spinful objective).
         value: objective there.
-        grad_norm: |d objective / d(r, alpha)| there (physical coordinates; ~0 at an interior
-            optimum, finite at a bound).
-        starts: (S, 2) initial (r, alpha) of each start.
-        finals: (S, 2) final (r, alpha) of each start.
+        grad_norm: |d objective / d(r, alpha[, lam])| there (physical coordinates; ~0 at an
+            interior optimum, finite at a bound).
+        starts: (S, 2) initial (r, alpha) of each start; (S, 3) (r, alpha, lam) when lam varies.
+        finals: (S, 2) or (S, 3) final coordinates of each start, as ``starts``.
         values: (S,) final objective of each start.
-        history: dict with "r", "alpha", "value", each (steps + 1, S).
+        history: dict with "r", "alpha" (and "lam"), "value", each (steps + 1, S).
         objective: name (or repr) of the objective.
-        bounds: {"r": (lo, hi), "alpha": (lo, hi)}.
+        bounds: {"r": (lo, hi), "alpha": (lo, hi)} (and "lam").
         steps: optimiser steps taken.
         wall_time_s: wall time including compilation.
         kind: "maximum" or "minimum".
         on_bound: {axis: "lower" | "upper"} for each coordinate of the optimum that sits on a
             bound with the objective still improving beyond it; empty for an interior optimum.
+        axes: the coordinates varied: ("r", "alpha"), or ("r", "alpha", "lam").
     """
 
     params: Params
@@ -67,13 +77,14 @@ class OptimizeResult(NamedTuple):
     wall_time_s: float
     kind: str = "maximum"
     on_bound: dict = {}  # noqa: RUF012 (never mutated)
+    axes: tuple = AXES
 
     def __repr__(self) -> str:
         where = ", ".join(
             f"{k} = {self.bounds[k][self.on_bound[k] == 'upper']:g} ({self.on_bound[k]} bound)"
             if k in self.on_bound
             else f"{k} = {float(getattr(self.params, k)):.6g}"
-            for k in AXES
+            for k in self.axes
         )
         return (
             f"OptimizeResult({self.kind} of {self.objective} = {self.value:.10g} at U = {float(self.params.U):g}, "
@@ -83,10 +94,11 @@ class OptimizeResult(NamedTuple):
 
     def to_json(self) -> dict:
         """A JSON-serialisable record (floats and lists)."""
+        optimum = {"U": float(self.params.U), **{k: float(getattr(self.params, k)) for k in self.axes}}
         return {
             "objective": self.objective,
             "kind": self.kind,
-            "optimum": {"U": float(self.params.U), "r": float(self.params.r), "alpha": float(self.params.alpha)},
+            "optimum": optimum,
             "value": self.value,
             "grad_norm": self.grad_norm,
             "on_bound": self.on_bound,
@@ -97,42 +109,72 @@ class OptimizeResult(NamedTuple):
             "finals": self.finals.tolist(),
             "values": self.values.tolist(),
             "history": {k: np.asarray(v).tolist() for k, v in self.history.items()},
-            "units": {"r": "hbar^2/2m", "alpha": "hbar^2/2m", "U": "E_F"},
+            "units": {k: UNITS[k] for k in ("r", "alpha", *self.axes[2:], "U")},
         }
 
 
-def _objective_fn(objective, nodes) -> tuple[Callable, str]:
-    """(f(U, r, alpha) -> scalar, label) for a name or a callable of Params."""
+def objective_axes(objective, bounds=None) -> tuple[str, ...]:
+    """The coordinates an objective is optimised over: :data:`SPIN_AXES` for a spinful quantity
+    (``conv_*``, docs/theory.md §12) and for a callable when ``bounds`` names lam, else
+    :data:`AXES`.
+
+    Raises:
+        ValueError: an unknown quantity name, or bounds for lam with an objective that does not
+            take it.
+    """
+    has_lam = isinstance(bounds, dict) and "lam" in bounds
+    if isinstance(objective, str):
+        spinful = quantities.info(objective).uses_lam
+        if has_lam and not spinful:
+            raise ValueError(
+                f"bounds['lam']: objective {objective!r} does not take lam; lam is varied for the spinful "
+                f"quantities ({quantities.SPIN_HELP}) and for a callable f(Params) given bounds for it"
+            )
+        return SPIN_AXES if spinful else AXES
+    return SPIN_AXES if has_lam else AXES
+
+
+def _objective_fn(objective, nodes, axes=AXES) -> tuple[Callable, str]:
+    """(f(U, r, alpha[, lam]) -> scalar, label) for a name or a callable of Params."""
     if isinstance(objective, str):
         q = quantities.get(objective, n=nodes)
         if q.uses_z:
             raise ValueError(f"objective {objective!r} depends on a depth z; wrap it in a callable f(Params)")
+        if q.uses_lam:
+            return (lambda U, r, a, lam: q.fn(U, r, a, 0.0, lam)), objective
         return (lambda U, r, a: q.fn(U, r, a, 0.0)), objective
     if callable(objective):
-        return (lambda U, r, a: objective(Params(U, r, a))), getattr(objective, "__name__", repr(objective))
+        label = getattr(objective, "__name__", repr(objective))
+        if "lam" in axes:
+            return (lambda U, r, a, lam: objective(Params(U, r, a, lam))), label
+        return (lambda U, r, a: objective(Params(U, r, a))), label
     raise ValueError(f"objective must be a quantity name ({quantities.NAMES_HELP}) or a callable f(Params)")
 
 
-def _check_scalar(f: Callable, U: float, label: str) -> None:
+def _check_scalar(f: Callable, U: float, label: str, axes=AXES) -> None:
     """Refuse an objective that does not return one real number (traced, not compiled)."""
     x = jax.ShapeDtypeStruct((), jnp.result_type(float))
-    out = jax.eval_shape(f, U, x, x)
+    out = jax.eval_shape(f, U, *(x,) * len(axes))
     shape, dtype = getattr(out, "shape", None), getattr(out, "dtype", None)
     if shape != () or dtype is None or not jnp.issubdtype(dtype, jnp.floating):
         got = f"shape {shape}, dtype {dtype}" if shape is not None else type(out).__name__
         raise ValueError(f"objective must return one real number (a scalar); {label} returns {got}")
 
 
-def check_bounds(bounds) -> dict:
-    """Bounds {"r": (lo, hi), "alpha": (lo, hi)} completed from :data:`DEFAULT_BOUNDS`, each
-    finite with lo < hi and inside the parameter's valid range."""
+def check_bounds(bounds, axes: tuple[str, ...] = AXES) -> dict:
+    """Bounds {"r": (lo, hi), "alpha": (lo, hi)} (and "lam" when ``axes`` is :data:`SPIN_AXES`)
+    completed from :data:`DEFAULT_BOUNDS` and :data:`DEFAULT_LAM_BOUNDS`, each finite with
+    lo < hi and inside the parameter's valid range."""
     out = dict(DEFAULT_BOUNDS)
+    if "lam" in axes:
+        out["lam"] = DEFAULT_LAM_BOUNDS
     if bounds is not None:
         if not isinstance(bounds, dict):
             raise ValueError(f"bounds must be a dict {{'r': (lo, hi), 'alpha': (lo, hi)}}; got {bounds!r}")
-        unknown = set(bounds) - set(AXES)
+        unknown = set(bounds) - set(axes)
         if unknown:
-            raise ValueError(f"bounds may name r and alpha only; got {sorted(map(str, unknown))}")
+            names = " and ".join(axes) if len(axes) == 2 else ", ".join(axes[:-1]) + " and " + axes[-1]
+            raise ValueError(f"bounds may name {names} only; got {sorted(map(str, unknown))}")
         out.update(bounds)
     for name, lim in out.items():
         try:
@@ -142,9 +184,26 @@ def check_bounds(bounds) -> dict:
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise ValueError(f"bounds[{name!r}] must be finite with lo < hi; got ({lo:g}, {hi:g})")
         out[name] = (lo, hi)
-    for name in AXES:  # the range check every entry point shares
+    for name in axes:  # the range check every entry point shares
         check_param(name, np.array(out[name]))
     return out
+
+
+def check_lam_bounds(U: float, bounds: dict) -> None:
+    """Refuse lam bounds that enclose a singular point lam = 1 - U or lam = -(1 - U)/2 of the
+    spinful model (docs/theory.md §12): the path of the optimiser would cross it."""
+    from .spin.inputs import SINGULAR_TOL
+
+    if "lam" not in bounds:
+        return
+    lo, hi = bounds["lam"]
+    for what, s in (("1 - U", 1.0 - U), ("-(1 - U)/2", -0.5 * (1.0 - U))):
+        if lo - SINGULAR_TOL <= s <= hi + SINGULAR_TOL:
+            raise ValueError(
+                f"bounds['lam'] = ({lo:g}, {hi:g}) enclose the singular point lam = {what} = {s:g} at U = {U:g} "
+                "(a band bottom at E_F, docs/theory.md §12), which the optimiser cannot cross: choose bounds on "
+                "one side of it"
+            )
 
 
 def check_seed(seed) -> int:
@@ -160,48 +219,52 @@ def _check_sign(sign) -> float:
     return float(sign)
 
 
-def random_starts(bounds: dict, starts: int, seed: int) -> np.ndarray:
-    """(starts, 2) points (r, alpha) drawn uniformly within ``bounds`` from ``seed``."""
+def random_starts(bounds: dict, starts: int, seed: int, axes: tuple[str, ...] = AXES) -> np.ndarray:
+    """(starts, len(axes)) points (r, alpha[, lam]) drawn uniformly within ``bounds`` from ``seed``."""
     n = validate_count("starts", starts, 1)
     key = jax.random.PRNGKey(check_seed(seed))
-    bounds = check_bounds(bounds)
-    (rlo, rhi), (alo, ahi) = bounds["r"], bounds["alpha"]
-    return np.asarray(jax.random.uniform(key, (n, 2), minval=jnp.array([rlo, alo]), maxval=jnp.array([rhi, ahi])))
+    bounds = check_bounds(bounds, axes)
+    lo, hi = ([bounds[a][k] for a in axes] for k in (0, 1))
+    return np.asarray(jax.random.uniform(key, (n, len(axes)), minval=jnp.array(lo), maxval=jnp.array(hi)))
 
 
-def _fixed_U(p0) -> float:
+def _fixed_U(p0, axes=AXES) -> float:
     """The U of the optimisation: p0's (one concrete value), else 0.5."""
     if p0 is None:
         return 0.5
-    validate_params(p0)
+    if "lam" in axes and p0.lam is None:
+        raise ValueError("p0.lam must be given: the objective varies lam, and p0 holds the starting lam of each start")
+    validate_params(p0, spin="lam" in axes)
     U = check_real("U", p0.U, domain_text("U"))
     if U is None or np.ndim(U) != 0:
         raise ValueError("p0.U must be a single concrete value (U is fixed during the optimisation)")
     return float(U)
 
 
-def _initial_points(p0, bounds: dict, starts: int, seed: int) -> np.ndarray:
-    """(S, 2) starting points (r, alpha) from ``p0`` or drawn at random."""
+def _initial_points(p0, bounds: dict, starts: int, seed: int, axes=AXES) -> np.ndarray:
+    """(S, len(axes)) starting points (r, alpha[, lam]) from ``p0`` or drawn at random."""
     if p0 is None:
-        return random_starts(bounds, starts, seed)
+        return random_starts(bounds, starts, seed, axes)
+    fields = " and ".join(f"p0.{a}" for a in axes)
     try:
-        r0, a0 = np.broadcast_arrays(np.atleast_1d(np.asarray(p0.r, float)), np.atleast_1d(np.asarray(p0.alpha, float)))
+        cols = np.broadcast_arrays(*(np.atleast_1d(np.asarray(getattr(p0, a), float)) for a in axes))
     except ValueError as err:
-        raise ValueError(f"p0.r and p0.alpha must have the same length (one start each); got {err}") from err
-    if r0.ndim != 1:
-        raise ValueError("p0.r and p0.alpha must be scalars or 1-D arrays of starts")
-    x0 = np.stack([r0, a0], axis=1)
-    (rlo, rhi), (alo, ahi) = bounds["r"], bounds["alpha"]
-    outside = (x0[:, 0] < rlo) | (x0[:, 0] > rhi) | (x0[:, 1] < alo) | (x0[:, 1] > ahi)
+        raise ValueError(f"{fields} must have the same length (one start each); got {err}") from err
+    if cols[0].ndim != 1:
+        raise ValueError(f"{fields} must be scalars or 1-D arrays of starts")
+    x0 = np.stack(cols, axis=1)
+    outside = np.zeros(len(x0), dtype=bool)
+    for k, a in enumerate(axes):
+        outside |= (x0[:, k] < bounds[a][0]) | (x0[:, k] > bounds[a][1])
     if np.any(outside):
         raise ValueError(f"starting points must lie within the bounds {bounds}; got {x0[outside].tolist()}")
     return x0
 
 
-def _on_bound(x: np.ndarray, grad: np.ndarray, bounds: dict, sign: float) -> dict:
-    """Which coordinates of x (r, alpha) sit on a bound that stops an improving objective."""
+def _on_bound(x: np.ndarray, grad: np.ndarray, bounds: dict, sign: float, axes=AXES) -> dict:
+    """Which coordinates of x (r, alpha[, lam]) sit on a bound that stops an improving objective."""
     out = {}
-    for k, name in enumerate(AXES):
+    for k, name in enumerate(axes):
         lo, hi = bounds[name]
         tol, rising = BOUND_TOLERANCE * (hi - lo), sign * grad[k]
         if x[k] - lo <= tol and rising < 0:
@@ -242,17 +305,19 @@ def _reporter(progress, steps: int, label: str, sign: float, t0: float) -> Calla
     return report
 
 
-def _descend(f, U, x0, bounds, opt, steps, sign, report) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _descend(f, U, x0, bounds, opt, steps, sign, report, axes=AXES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run every start together for ``steps`` steps in the reparametrised variables.
 
-    Returns (xs (steps + 1, S, 2), values (steps + 1, S), grads (S, 2) at the last point).
+    Returns (xs (steps + 1, S, A), values (steps + 1, S), grads (S, A) at the last point), A the
+    number of ``axes``.
     """
-    lo = jnp.array([bounds["r"][0], bounds["alpha"][0]])
-    hi = jnp.array([bounds["r"][1], bounds["alpha"][1]])
+    nx = len(axes)
+    lo = jnp.array([bounds[a][0] for a in axes])
+    hi = jnp.array([bounds[a][1] for a in axes])
 
     def loss(u):
         x = _to_x(u, lo, hi)
-        return -sign * f(U, x[0], x[1])
+        return -sign * f(U, *(x[k] for k in range(nx)))
 
     @jax.jit
     def step(u, state):
@@ -261,7 +326,7 @@ def _descend(f, U, x0, bounds, opt, steps, sign, report) -> tuple[np.ndarray, np
         return optax.apply_updates(u, updates), state, -sign * vals
 
     to_x = jax.jit(jax.vmap(lambda v: _to_x(v, lo, hi)))
-    u = jnp.asarray(np.stack([_to_u(x0[:, k], lo[k], hi[k]) for k in range(2)], axis=1))
+    u = jnp.asarray(np.stack([_to_u(x0[:, k], lo[k], hi[k]) for k in range(nx)], axis=1))
     state = jax.vmap(opt.init)(u)
     xs, vals = [np.asarray(to_x(u))], []
     for i in range(steps):
@@ -269,7 +334,9 @@ def _descend(f, U, x0, bounds, opt, steps, sign, report) -> tuple[np.ndarray, np
         vals.append(np.asarray(v))
         xs.append(np.asarray(to_x(u)))
         report(i, vals[-1])
-    final_vals, final_grads = jax.vmap(jax.value_and_grad(lambda x: f(U, x[0], x[1])))(jnp.asarray(xs[-1]))
+    final_vals, final_grads = jax.vmap(jax.value_and_grad(lambda x: f(U, *(x[k] for k in range(nx)))))(
+        jnp.asarray(xs[-1])
+    )
     vals.append(np.asarray(final_vals))
     return np.stack(xs), np.stack(vals), np.asarray(final_grads)
 
@@ -287,16 +354,21 @@ def maximize(
     progress: bool | None = None,
     sign: float = 1.0,
 ) -> OptimizeResult:
-    """Maximise ``objective`` over (r, alpha_R) within ``bounds`` at fixed U.
+    """Maximise ``objective`` over (r, alpha_R) within ``bounds`` at fixed U; over (r, alpha_R,
+    lam) for a spinful objective.
 
     Args:
-        objective: a quantity name (e.g. ``"eta_Lyz_x"``, ``"eta_Lz2_z"``, ``"delta_z"``;
-            :func:`jaxorb.quantities.list_quantities`) or a callable ``f(Params) -> scalar``
-            (differentiable, jittable, one real number).
+        objective: a quantity name (e.g. ``"eta_Lyz_x"``, ``"eta_Lz2_z"``, ``"delta_z"``, or the
+            spinful ``"conv_Sz_z"``; :func:`jaxorb.quantities.list_quantities`) or a callable
+            ``f(Params) -> scalar`` (differentiable, jittable, one real number).
         p0: starting point(s): ``Params(U, r, alpha)`` with r, alpha scalars or 1-D arrays (one
-            start each). Default: U = 0.5 and ``starts`` points drawn uniformly in the bounds
-            from ``seed``.
-        bounds: {"r": (lo, hi), "alpha": (lo, hi)}; default r in [0, 20], alpha in [0, 3].
+            start each); ``Params(U, r, alpha, lam)`` when lam varies. Default: U = 0.5 and
+            ``starts`` points drawn uniformly in the bounds from ``seed``.
+        bounds: {"r": (lo, hi), "alpha": (lo, hi)}; default r in [0, 20], alpha in [0, 3]. A
+            spinful objective varies lam as well, within bounds["lam"] (default
+            :data:`DEFAULT_LAM_BOUNDS`, in E_F), which must not enclose the singular points
+            lam = 1 - U and lam = -(1 - U)/2; for a callable, giving bounds["lam"] makes lam a
+            variable (the callable then gets ``Params(U, r, alpha, lam)``).
         starts: number of random starts when p0 gives none (>= 1).
         steps: optimiser steps (>= 1).
         optimizer: an optax transformation (default Adam with a cosine-decayed step 0.05 ->
@@ -316,41 +388,48 @@ def maximize(
         ValueError: any invalid argument, before anything is compiled.
     """
     t0 = time.perf_counter()
-    bounds = check_bounds(bounds)
+    axes = objective_axes(objective, bounds)
+    bounds = check_bounds(bounds, axes)
     steps = validate_count("steps", steps, 1)
     nodes = None if nodes is None else validate_count("nodes", nodes, 2)
     sign = _check_sign(sign)
     seed = check_seed(seed)
     if optimizer is not None and not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
         raise ValueError(f"optimizer must be an optax.GradientTransformation; got {type(optimizer).__name__}")
-    f, label = _objective_fn(objective, nodes)
-    U = _fixed_U(p0)
+    f, label = _objective_fn(objective, nodes, axes)
+    U = _fixed_U(p0, axes)
+    check_lam_bounds(U, bounds)
     if not isinstance(objective, str):  # a named quantity is a real scalar by construction
-        _check_scalar(f, U, label)
-    x0 = _initial_points(p0, bounds, starts, seed)
+        _check_scalar(f, U, label, axes)
+    x0 = _initial_points(p0, bounds, starts, seed, axes)
     opt = optimizer if optimizer is not None else _default_optimizer(steps)
-    xs, vals, grads = _descend(f, U, x0, bounds, opt, steps, sign, _reporter(progress, steps, label, sign, t0))
+    report = _reporter(progress, steps, label, sign, t0)
+    xs, vals, grads = _descend(f, U, x0, bounds, opt, steps, sign, report, axes)
     final = vals[-1]
     best = int(np.argmax(np.where(np.isnan(final), -np.inf, sign * final)))
+    history = {a: xs[:, :, k] for k, a in enumerate(axes)}
+    history["value"] = vals
     return OptimizeResult(
-        params=Params(U, float(xs[-1, best, 0]), float(xs[-1, best, 1])),
+        params=Params(U, *(float(x) for x in xs[-1, best])),
         value=float(final[best]),
         grad_norm=float(np.linalg.norm(grads[best])),
         starts=x0,
         finals=xs[-1],
         values=final,
-        history={"r": xs[:, :, 0], "alpha": xs[:, :, 1], "value": vals},
+        history=history,
         objective=label,
         bounds=bounds,
         steps=steps,
         wall_time_s=time.perf_counter() - t0,
         kind="maximum" if sign > 0 else "minimum",
-        on_bound=_on_bound(xs[-1, best], grads[best], bounds, sign),
+        on_bound=_on_bound(xs[-1, best], grads[best], bounds, sign, axes),
+        axes=axes,
     )
 
 
 def minimize(objective: str | Callable = "delta_z", p0: Params | None = None, **kwargs) -> OptimizeResult:
-    """Minimise ``objective`` over (r, alpha_R): :func:`maximize` with the sign flipped."""
+    """Minimise ``objective`` over (r, alpha_R) (and lam for a spinful objective): :func:`maximize`
+    with the sign flipped."""
     if "sign" in kwargs:
         raise ValueError("minimize takes no sign (it is -1); call maximize(..., sign=...) instead")
     return maximize(objective, p0, sign=-1.0, **kwargs)
@@ -362,6 +441,7 @@ def landscape(
     bounds: dict,
     shape: tuple[int, int] = (41, 31),
     nodes: int | None = None,
+    lam: float | None = None,
 ):
     """Objective on a regular (r, alpha) grid, ends included.
 
@@ -371,17 +451,24 @@ def landscape(
         bounds: {"r": (lo, hi), "alpha": (lo, hi)} in hbar^2/2m (missing axes: the defaults).
         shape: (nr, na) grid points, each >= 2.
         nodes: kappa rule (None: the graded rule).
+        lam: the fixed spin-orbit strength (E_F) of the map, needed by a spinful objective (e.g.
+            the optimum's); None otherwise.
 
     Returns:
         (r (nr,), alpha (na,), values (nr, na)).
     """
-    bounds = check_bounds(bounds)
-    validate_params(Params(U, 0.0, 0.0))
+    axes = SPIN_AXES if lam is not None else AXES
+    if isinstance(objective, str) and quantities.info(objective).uses_lam != (lam is not None):
+        why = "is a quantity of the spinful model: give the map's lam" if lam is None else "does not take lam"
+        raise ValueError(f"objective {objective!r} {why}")
+    bounds = check_bounds({k: v for k, v in bounds.items() if k != "lam"} if bounds else bounds)
+    validate_params(Params(U, 0.0, 0.0, lam), spin=lam is not None)
     shape = tuple(validate_count("shape", n, 2) for n in shape)
     nodes = None if nodes is None else validate_count("nodes", nodes, 2)
-    f, _ = _objective_fn(objective, nodes)
+    f, _ = _objective_fn(objective, nodes, axes)
     r = np.linspace(*bounds["r"], shape[0])
     a = np.linspace(*bounds["alpha"], shape[1])
     rr, aa = np.meshgrid(r, a, indexing="ij")
-    vals = jax.jit(jax.vmap(lambda x, y: f(U, x, y)))(jnp.asarray(rr.ravel()), jnp.asarray(aa.ravel()))
+    rest = () if lam is None else (lam,)
+    vals = jax.jit(jax.vmap(lambda x, y: f(U, x, y, *rest)))(jnp.asarray(rr.ravel()), jnp.asarray(aa.ravel()))
     return r, a, np.asarray(vals).reshape(rr.shape)

@@ -2,7 +2,7 @@
 compilation).
 
 Units (docs/theory.md §1): U in E_F; r and alpha in hbar^2/2m (``r = 0.5`` is the paper's
-r/(1/2m) = 0.5); lengths in 1/k_F.
+r/(1/2m) = 0.5); lengths in 1/k_F; the spin-orbit strength lam (spinful model, §12) in E_F.
 
 The valid domain is defined once, in :data:`PARAM_RANGES`; the API, :func:`jaxorb.sweep` and
 :func:`jaxorb.optimize.maximize` all check with :func:`check_param` / :func:`check_params`.
@@ -20,20 +20,82 @@ import jax
 import numpy as np
 
 
-class Params(NamedTuple):
+class _Fields(NamedTuple):
+    U: Any = 0.5
+    r: Any = 0.5
+    alpha: Any = 0.0
+    lam: Any = None
+
+
+class Params(_Fields):
     """Parameters of the bilayer; a JAX pytree (fields may be scalars, arrays or tracers).
 
     The valid ranges are those of :data:`PARAM_RANGES` (``domain_text(name)`` prints them).
+
+    Without ``lam`` (None, the default) this is the spinless model of docs/theory.md §1-§10 and a
+    ``Params`` behaves exactly as the three-field tuple ``(U, r, alpha)``: it iterates, unpacks,
+    compares and flattens (pytree leaves) as those three. With ``lam`` given it is the spinful
+    model of docs/theory.md §12, a four-field tuple ``(U, r, alpha, lam)``, which
+    :func:`jaxorb.profile`, :func:`jaxorb.conversion` and the ``conv_*`` quantities take; the
+    spinless functions (:func:`jaxorb.efficiency` & co.) refuse it.
 
     Attributes:
         U: potential step of the right layer, in E_F: -100 <= U <= 0.99.
         r: crystal-field strength, in hbar^2/2m: -0.99 <= r <= 100.
         alpha: interfacial orbital Rashba strength alpha_R, in hbar^2/2m: -10 <= alpha <= 10.
+        lam: spin-orbit strength lambda of the right layer, in E_F (docs/theory.md §12): None for
+            the spinless model, else -2 <= lam <= 2, away from lam = 1 - U and lam = -(1 - U)/2.
     """
 
-    U: Any = 0.5
-    r: Any = 0.5
-    alpha: Any = 0.0
+    __slots__ = ()
+
+    def _fields_given(self) -> tuple:
+        """(U, r, alpha), or (U, r, alpha, lam) when lam is given (tuple items read directly)."""
+        n = 3 if tuple.__getitem__(self, 3) is None else 4
+        return tuple.__getitem__(self, slice(0, n))
+
+    def __iter__(self):
+        return iter(self._fields_given())
+
+    def __len__(self) -> int:
+        return len(self._fields_given())
+
+    def __getitem__(self, index):
+        return self._fields_given()[index]
+
+    def __eq__(self, other) -> bool:
+        return self._fields_given() == (other._fields_given() if isinstance(other, Params) else other)
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._fields_given())
+
+    def __repr__(self) -> str:
+        return "Params(" + ", ".join(f"{k}={v!r}" for k, v in zip(self._fields, self._fields_given())) + ")"
+
+    @classmethod
+    def _make(cls, iterable) -> "Params":
+        return cls(*iterable)
+
+    def _replace(self, **changes) -> "Params":
+        values = dict(zip(self._fields, (tuple.__getitem__(self, i) for i in range(len(self._fields)))))
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise ValueError(f"Params has no field {sorted(unknown)}; the fields are {', '.join(self._fields)}")
+        values.update(changes)
+        return type(self)(**values)
+
+
+def _flatten_with_keys(p: Params):
+    return tuple((jax.tree_util.GetAttrKey(k), v) for k, v in zip(p._fields, p._fields_given())), None
+
+
+# lam None is no leaf: the pytree of a spinless Params is (U, r, alpha), as before lam existed
+jax.tree_util.register_pytree_with_keys(
+    Params, _flatten_with_keys, lambda _, children: Params(*children), flatten_func=lambda p: (p._fields_given(), None)
+)
 
 
 class Range(NamedTuple):
@@ -55,7 +117,13 @@ class Range(NamedTuple):
 #: shrinks the right layer's Fermi sphere to a point (k_r = sqrt(1 - U)); r -> -1 flattens the
 #: helicity +-1 band (k_t = k_r / sqrt(1 + r) -> inf); large r and |alpha| squeeze the structure
 #: of the integrand into a sliver of the Fermi disk (measured: 1e-3 at U = 0.999, at
-#: r = -1 + 1e-9, and at |alpha| = 30).
+#: r = -1 + 1e-9, and at |alpha| = 30). lam (spinful model only, docs/theory.md §12): with the
+#: spinful default rule (:data:`jaxorb.spin.quadrature.DEFAULT_NODES`) the conversions
+#: J_S(inf)/J_L(0-) and J_S(0)/J_L(0-) are converged to SPIN_ACCURACY for r <= 10 over the whole
+#: range of U, alpha and lam (measured against a rule three times finer: 5e-11 for lam < 0,
+#: 1.4e-10 for r <= 2, 6e-8 at r = 10, lam = 1); for lam > 0 and r > 10 they converge slowly
+#: (5e-6 at r = 30, 5e-5 at r = 100, lam = 2: pass more nodes there). Next to the singular lines
+#: lam = 1 - U and lam = -(1 - U)/2, which are refused, a band bottom approaches E_F as at U -> 1.
 PARAM_RANGES: dict[str, Range] = {
     "U": Range(
         -100.0,
@@ -78,6 +146,13 @@ PARAM_RANGES: dict[str, Range] = {
         "interfacial orbital Rashba strength alpha_R",
         "beyond this range the default quadrature loses accuracy",
     ),
+    "lam": Range(
+        -2.0,
+        2.0,
+        "E_F",
+        "spin-orbit strength lambda of the spinful model",
+        "beyond this range the default quadrature of the spinful model loses accuracy",
+    ),
 }
 
 #: Accuracy of the interface quantities inside the domain with r <= 30, relative to
@@ -85,6 +160,9 @@ PARAM_RANGES: dict[str, Range] = {
 ACCURACY = 2e-6
 #: The same on 30 < r <= 100 (measured worst case 1.1e-4, at U = -10, r = 100, alpha = 10).
 ACCURACY_R100 = 2e-4
+#: Absolute accuracy of the spinful conversions for r <= 10 with the default rule (measured worst
+#: case 5.9e-8, at U = 0.5, r = 10, alpha = 10, lam = 1; see :data:`PARAM_RANGES`).
+SPIN_ACCURACY = 1e-7
 
 #: Positive-only SI and model inputs, their unit and meaning.
 POSITIVE = {
@@ -175,10 +253,10 @@ def check_real(name: str, value, allowed: str) -> np.ndarray | None:
 
 
 def check_param(name: str, values) -> np.ndarray | None:
-    """Check U, r or alpha against :data:`PARAM_RANGES`; return a float64 array.
+    """Check U, r, alpha or lam against :data:`PARAM_RANGES`; return a float64 array.
 
     Args:
-        name: ``"U"``, ``"r"`` or ``"alpha"``.
+        name: ``"U"``, ``"r"``, ``"alpha"`` or ``"lam"``.
         values: a number or an array of any shape (traced values pass through unchecked: None).
 
     Raises:
@@ -199,28 +277,64 @@ def check_param(name: str, values) -> np.ndarray | None:
     return arr
 
 
-def check_params(p: Params) -> tuple[int, ...]:
+#: The parameters of the spinless model (docs/theory.md §1-§10); ``lam`` adds spin (§12).
+SPINLESS = ("U", "r", "alpha")
+#: What takes ``lam``, for the message of a spinless function given one.
+SPIN_ENTRY_POINTS = "jaxorb.profile, jaxorb.conversion and the conv_* quantities (jaxorb.sweep, jaxorb.maximize)"
+
+
+def check_params(p: Params, *, spin: bool = False) -> tuple[int, ...]:
     """Check every field of ``p`` and that the fields broadcast; return the broadcast shape.
 
     Traced fields (inside jit/grad) cannot be checked and are passed through.
+
+    Args:
+        p: :class:`Params`.
+        spin: whether the caller computes the spinful model (docs/theory.md §12). If not, a
+            given ``lam`` is refused; if so, ``lam`` must be given and lie in its range, away
+            from the singular points lam = 1 - U and lam = -(1 - U)/2
+            (:func:`jaxorb.spin.inputs.validate_params`).
+
+    Raises:
+        ValueError: naming the parameter and its range, or the singular point.
     """
     if not isinstance(p, Params):
         raise ValueError(f"expected jaxorb.Params(U=..., r=..., alpha=...); got {type(p).__name__}")
-    shapes = []
-    for name in PARAM_RANGES:
+    names = SPINLESS if p.lam is None else (*SPINLESS, "lam")
+    if p.lam is not None and not spin:
+        raise ValueError(
+            f"lam (spin-orbit strength, in E_F) is given, but this function computes the spinless model "
+            f"(docs/theory.md §1-§10): pass Params(U, r, alpha) without lam; the spinful model is reached "
+            f"through {SPIN_ENTRY_POINTS}"
+        )
+    if p.lam is None and spin:
+        raise ValueError(
+            "lam (spin-orbit strength, in E_F) is needed for the spinful model: pass "
+            f"Params(U, r, alpha, lam=...) with {domain_text('lam')} (lam = 0.0 is the spinless limit)"
+        )
+    shapes, checked = [], {}
+    for name in names:
         value = getattr(p, name)
         arr = check_param(name, value)
+        checked[name] = arr
         shapes.append(np.shape(value) if arr is None else arr.shape)
     try:
-        return tuple(np.broadcast_shapes(*shapes))
+        shape = tuple(np.broadcast_shapes(*shapes))
     except ValueError:
-        got = ", ".join(f"{n} {s}" for n, s in zip(PARAM_RANGES, shapes))
-        raise ValueError(f"U, r and alpha must broadcast against each other (NumPy rules); got shapes {got}") from None
+        got = ", ".join(f"{n} {s}" for n, s in zip(names, shapes))
+        listed = ", ".join(names[:-1]) + " and " + names[-1]
+        raise ValueError(f"{listed} must broadcast against each other (NumPy rules); got shapes {got}") from None
+    if spin and checked["U"] is not None and checked["lam"] is not None:
+        from .spin.inputs import check_singular  # the spinful model imports this module
+
+        check_singular(checked["U"], checked["lam"])
+    return shape
 
 
-def validate_params(p: Params) -> Params:
-    """Raise ``ValueError`` naming the parameter and its range if ``p`` is invalid; return ``p``."""
-    check_params(p)
+def validate_params(p: Params, *, spin: bool = False) -> Params:
+    """Raise ``ValueError`` naming the parameter and its range if ``p`` is invalid; return ``p``
+    (``spin`` as for :func:`check_params`)."""
+    check_params(p, spin=spin)
     return p
 
 

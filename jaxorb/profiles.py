@@ -158,13 +158,22 @@ def profile(
     phi_points: int | None = None,
     observables: tuple[str, ...] | list[str] | None = None,
     dtype="float64",
-) -> Profile:
+):  # no return annotation: a Profile, or a jaxorb.spin.SpinProfile when lam is given (see Returns)
     """Fermi-disk averaged densities, currents and torques at the depths ``z``.
 
     Implements docs/theory.md §5-§7: per kappa one closed-form interface solve (§4, the solve of
     the interface quantities), the phi average done exactly by angular harmonics (equivalent to
     the equally spaced rule with >= 5 points, §6), and the depth dependence as a sum of
     exponentials.
+
+    With ``p.lam`` given this is the spinful model of docs/theory.md §12 (spin-orbit term
+    lam L.sigma in the right layer, injection with unpolarised spin unless a spinful state is
+    given): it returns a :class:`jaxorb.spin.SpinProfile`, whose observables add ``Sx``, ``Sy``,
+    ``Sz`` (in hbar) to the eight orbital ones and whose ``torque_soc`` is the spin-orbit part of
+    the torque density (``torque_a2`` is not computed there); ``phi_points`` and ``float32`` are
+    not taken, and ``incident`` also accepts a spinful 6-vector or a 3x3 / 6x6 density matrix
+    (:func:`jaxorb.spin.inputs.incident_density`). With ``lam`` None (the default) nothing
+    changes: the spinless :class:`Profile`.
 
     Args:
         p: :class:`Params` inside the valid domain (:data:`jaxorb.params.PARAM_RANGES`). Fields
@@ -182,18 +191,23 @@ def profile(
         phi_points: None for the exact harmonic phi average; an integer >= 1 uses the
             straightforward equally spaced rule with one 6x6 solve per (kappa, phi) instead
             (:mod:`jaxorb.reference`, on the same kappa nodes; exact from 5 points, slower).
-        observables: names to compute (default all eight: Lx Ly Lz Lxy Lyz Lzx Lx2-y2 Lz2).
+        observables: names to compute (default all eight: Lx Ly Lz Lxy Lyz Lzx Lx2-y2 Lz2; with
+            lam given all eleven, Sx Sy Sz included).
         dtype: ``"float64"`` (default) or ``"float32"``, a string or a NumPy dtype; the result
             has exactly this precision whatever the process-wide JAX setting (README,
             "Precision", for the measured float32 error).
 
     Returns:
-        :class:`Profile`.
+        :class:`Profile` (lam None) or :class:`jaxorb.spin.SpinProfile` (lam given).
 
     Raises:
         ValueError: invalid parameters, depths, incident state, node counts or dtype, or a
             profile that would not fit in memory (the message says how much it needs).
     """
+    if isinstance(p, Params) and p.lam is not None:
+        from .spin import public
+
+        return public.profile(p, z, incident, nodes=nodes, phi_points=phi_points, observables=observables, dtype=dtype)
     shape = check_params(p)
     dtype = check_dtype(dtype)
     zc = validate_depths(z)

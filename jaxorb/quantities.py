@@ -13,10 +13,15 @@ name.
   ratio is below 1.
 * ``c_<j>``: mean-torque coefficient J(inf) - J(0); ``cD_<j>``: J(z) - J(0), z = thickness D.
 * ``density_<O>_<j>``, ``current_<O>_<j>``, ``torque_<O>_<j>``: Fermi averages at depth z.
+* ``conv_S<j>_<j>``, ``conv0_S<j>_<j>`` (spinful model, docs/theory.md §12; they need the
+  spin-orbit strength lam): orbital-to-spin conversion J_Sj(inf)/J_Lj(0-) in the far field, and
+  J_Sj(0)/J_Lj(0-) at the interface, for |L_j> injected with unpolarised spin. The spin current
+  along another axis vanishes by symmetry, so ``S<j>`` repeats ``j``.
 
 :func:`list_quantities` lists every name with its unit and meaning (``jaxorb quantities`` on the
 command line). :func:`get` returns a :class:`Quantity` whose ``fn(U, r, alpha, z)`` is a pure,
-jittable, differentiable scalar function (scalar inputs; vmap it for grids).
+jittable, differentiable scalar function (scalar inputs; vmap it for grids); that of a spinful
+quantity is ``fn(U, r, alpha, z, lam)`` (``uses_lam``).
 """
 
 import fnmatch
@@ -43,6 +48,8 @@ class Quantity(NamedTuple):
         description: one line for plots and metadata.
         uses_z: whether the value depends on the depth z (then nodes must cover max z).
         label: the same quantity in matplotlib mathtext, e.g. ``$\\eta_{yz}^{x}$``.
+        uses_lam: whether it is a quantity of the spinful model (docs/theory.md §12): then
+            ``fn(U, r, alpha, z, lam)`` takes the spin-orbit strength lam (in E_F) as well.
     """
 
     name: str
@@ -51,6 +58,7 @@ class Quantity(NamedTuple):
     description: str
     uses_z: bool
     label: str = ""
+    uses_lam: bool = False
 
 
 class QuantityInfo(NamedTuple):
@@ -63,6 +71,7 @@ class QuantityInfo(NamedTuple):
         label: mathtext for plot labels, e.g. ``$\\eta_{yz}^{x}$``, ``$\\langle L_{yz}\\rangle^{x}$``.
         uses_z: whether the value depends on the depth z.
         aliases: other accepted spellings of the name.
+        uses_lam: whether it needs the spin-orbit strength lam (spinful model, docs/theory.md §12).
     """
 
     name: str
@@ -71,6 +80,7 @@ class QuantityInfo(NamedTuple):
     label: str
     uses_z: bool
     aliases: tuple
+    uses_lam: bool = False
 
 
 _QUAD = {"xy": "Lxy", "yz": "Lyz", "zx": "Lzx", "x2-y2": "Lx2-y2", "z2": "Lz2"}
@@ -78,12 +88,19 @@ _OBS = "x2-y2|z2|xy|yz|zx|x|y|z"
 # \Z, not $: a name with a trailing newline is not a name
 _PATTERN = re.compile(
     r"^(?:eta_L?(?P<q>xy|yz|zx|x2-y2|z2)|(?P<head>ratio|delta|cD|c)"
-    rf"|(?P<kind>density|current|torque)_(?P<op>L?(?:{_OBS})))_(?P<j>[xyz])\Z"
+    rf"|(?P<kind>density|current|torque)_(?P<op>L?(?:{_OBS}))|(?P<conv>conv0?)_S(?P<s>[xyz]))_(?P<j>[xyz])\Z"
+)
+#: The spinful quantities (their names start so), which take lam.
+SPIN_PREFIXES = ("conv_", "conv0_")
+SPIN_HELP = (
+    "conv_S<j>_<j> (J_Sj(inf)/J_Lj(0-)) and conv0_S<j>_<j> (J_Sj(0)/J_Lj(0-)), j in x y z: the spinful "
+    "model's orbital-to-spin conversions, e.g. conv_Sz_z"
 )
 
 NAMES_HELP = (
     "eta_<Q>_<j> (Q in " + " ".join(_QUAD.values()) + "), ratio_<j>, delta_<j>, c_<j>, cD_<j> (z = thickness), "
     "density_<O>_<j>, current_<O>_<j>, torque_<O>_<j> (O in " + " ".join(OPERATOR_NAMES) + "); "
+    "conv_S<j>_<j>, conv0_S<j>_<j> (spinful model, need lam); "
     "j in x y z is the injected dipole; the leading L of Q or O may be dropped (eta_yz_x = eta_Lyz_x); "
     "`jaxorb quantities` lists them all"
 )
@@ -97,6 +114,8 @@ _UNITS = {
     "density": "hbar",
     "current": "hbar * hbar k_F / m",
     "torque": "hbar * hbar k_F^2 / m",
+    "conv": "1",
+    "conv0": "1",
 }
 
 
@@ -115,6 +134,13 @@ def canonical(name: str) -> str:
     m = _PATTERN.fullmatch(name) if isinstance(name, str) else None
     if m is None:
         raise ValueError(f"unknown quantity {name!r}; known patterns: {NAMES_HELP}")
+    if m.group("conv"):
+        if m.group("s") != m.group("j"):
+            raise ValueError(
+                f"unknown quantity {name!r}: for |L_{m.group('j')}> injection the spin current along "
+                f"{m.group('s')} vanishes by symmetry; the spinful quantities are {SPIN_HELP}"
+            )
+        return name
     if m.group("q"):
         return f"eta_{_QUAD[m.group('q')]}_{m.group('j')}"
     if m.group("head"):
@@ -164,6 +190,12 @@ def info(name: str, transparency: float = 2.0) -> QuantityInfo:
         desc, label, aliases = f"mean-torque coefficient c = J(inf) - J(0) for |L_{j}>", rf"$c_{j}$", ()
     elif head == "cD":
         desc, label, aliases = f"mean-torque coefficient c(D) = J(D) - J(0), D = z for |L_{j}>", rf"$c_{j}(D)$", ()
+    elif head == "conv":
+        desc = f"orbital-to-spin conversion J_S{j}(inf)/J_L{j}(0-) for |L_{j}> (spinful model, needs lam)"
+        label, aliases = rf"$J_{{S_{j}}}(\infty)/J_{{L_{j}}}(0^-)$", ()
+    elif head == "conv0":
+        desc = f"interfacial orbital-to-spin conversion J_S{j}(0)/J_L{j}(0-) for |L_{j}> (spinful model, needs lam)"
+        label, aliases = rf"$J_{{S_{j}}}(0)/J_{{L_{j}}}(0^-)$", ()
     else:
         kind, op = m.group("kind"), m.group("op")
         desc = f"{kind} of {op} for |L_{j}> at depth z"
@@ -175,13 +207,14 @@ def info(name: str, transparency: float = 2.0) -> QuantityInfo:
         }[kind]
         aliases = (f"{kind}_{op[1:]}_{j}",)
     uses_z = head in ("cD", "density", "current", "torque")
-    return QuantityInfo(canon, _UNITS[head], desc, label, uses_z, aliases)
+    return QuantityInfo(canon, _UNITS[head], desc, label, uses_z, aliases, head in ("conv", "conv0"))
 
 
 def _all_names() -> list[str]:
     names = [f"eta_{q}_{j}" for j in "xyz" for q in _QUAD.values()]
     names += [f"{head}_{j}" for head in ("ratio", "delta", "c", "cD") for j in "xyz"]
     names += [f"{kind}_{op}_{j}" for kind in ("density", "current", "torque") for j in "xyz" for op in OPERATOR_NAMES]
+    names += [f"{kind}_S{j}_{j}" for kind in ("conv", "conv0") for j in "xyz"]
     return names
 
 
@@ -212,7 +245,10 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
     quantities use it too, as :func:`jaxorb.quadrature.depth_rule` of
     :data:`jaxorb.quadrature.DEFAULT_NODES`), or an int: that many Gauss-Legendre nodes per
     branch-split segment for interface quantities, :func:`jaxorb.quadrature.depth_rule` of that
-    size for quantities at depth.
+    size for quantities at depth. The spinful ``conv_*`` quantities use the spinful rule
+    (:func:`jaxorb.spin.quadrature.kappa_rule`: None is its default,
+    :data:`jaxorb.spin.quadrature.DEFAULT_NODES` per segment) through the fast path
+    :func:`jaxorb.spin.fast.interface_currents`.
 
     Raises:
         ValueError: unknown name (the message lists the patterns).
@@ -224,8 +260,10 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
     meta = info(name, transparency)  # unit, description and label have one source
 
     def named(fn) -> Quantity:
-        return Quantity(name, fn, meta.unit, meta.description, meta.uses_z, meta.label)
+        return Quantity(name, fn, meta.unit, meta.description, meta.uses_z, meta.label, meta.uses_lam)
 
+    if meta.uses_lam:
+        return named(_conversion_fn(name, j, "inf" if head == "conv" else "right", n))
     if m.group("q") or head in ("ratio", "delta"):
         # the single-quantity case of joint(): one code path for every interface quantity
         shared = joint((name,), n, transparency)
@@ -252,6 +290,27 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
         return fast.depth_average(U, r, alpha, zz, rho, op, kind, n_depth)
 
     return named(fn)
+
+
+def _conversion_fn(name: str, j: str, where: str, n: int | None) -> Callable:
+    """fn(U, r, alpha, z, lam) = J_Sj(where)/J_Lj(0-) for |L_j> (unpolarised spin), ``where``
+    ``"inf"`` or ``"right"`` (z = 0+; the spin current is continuous there), on the spinful fast
+    path (docs/theory.md §12)."""
+    from .spin import fast as spin_fast
+    from .spin import incident_density
+    from .spin import quadrature as spin_quadrature
+
+    rho = incident_density(j)
+    names = ("L" + j, "S" + j)
+    nodes = spin_quadrature.DEFAULT_NODES if n is None else n
+
+    def fn(U, r, alpha, z=0.0, lam=None):
+        if lam is None:
+            raise ValueError(f"{name} is a quantity of the spinful model: it needs lam (spin-orbit strength, in E_F)")
+        cur = spin_fast.interface_currents(U, r, alpha, lam, rho, names, nodes)
+        return cur[where][1] / cur["left"][0]
+
+    return fn
 
 
 def joint(names: tuple[str, ...], n: int | None = None, transparency: float = 2.0) -> Callable:
@@ -366,4 +425,16 @@ def joint(names: tuple[str, ...], n: int | None = None, transparency: float = 2.
     return fn
 
 
-__all__ = ["DIPOLES", "NAMES_HELP", "Quantity", "QuantityInfo", "canonical", "get", "info", "joint", "list_quantities"]
+__all__ = [
+    "DIPOLES",
+    "NAMES_HELP",
+    "SPIN_HELP",
+    "SPIN_PREFIXES",
+    "Quantity",
+    "QuantityInfo",
+    "canonical",
+    "get",
+    "info",
+    "joint",
+    "list_quantities",
+]

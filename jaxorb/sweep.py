@@ -1,7 +1,8 @@
 """Dense parameter sweeps: vmapped, chunked, sharded over every local device and every process.
 
 :func:`sweep` evaluates named quantities (:mod:`jaxorb.quantities`) on the Cartesian product of
-the parameter axes U, r, alpha (and z for depth quantities) and returns an
+the parameter axes U, r, alpha (lam for the spinful ``conv_*`` quantities, z for depth
+quantities) and returns an
 :class:`xarray.Dataset`. How the work is laid out:
 
 * The grid is cut into rectangular **blocks** (the trailing axes whole, one axis split) of at most
@@ -61,13 +62,17 @@ if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
 AXES = ("U", "r", "alpha", "z")
+#: The axes of a sweep of the spinful quantities (``conv_*``, docs/theory.md §12): the spin-orbit
+#: strength lam joins the parameters (inputs and dimensions in this order).
+SPIN_AXES = ("U", "r", "alpha", "lam", "z")
 #: Values a parameter takes when it is not given (the same as ``jaxorb sweep``'s defaults).
 DEFAULTS = {"U": 0.5, "r": 0.5, "alpha": 0.0}
-UNITS = {"U": "E_F", "r": "hbar^2/2m", "alpha": "hbar^2/2m", "z": "1/k_F"}
+UNITS = {"U": "E_F", "r": "hbar^2/2m", "alpha": "hbar^2/2m", "lam": "E_F", "z": "1/k_F"}
 LONG_NAMES = {
     "U": "potential step U of the right layer",
     "r": "crystal-field strength r",
     "alpha": "interfacial orbital Rashba strength alpha_R",
+    "lam": "spin-orbit strength lambda of the right layer",
     "z": "depth z into the right layer (thickness D for cD_*)",
 }
 #: Points per device and call on CPU (no quantity of the registry runs LAPACK; larger calls
@@ -183,27 +188,37 @@ def evaluator(
     joint: tuple[str, ...] = (),
     joint_nodes: int | None = None,
     transparency: float = 2.0,
+    axes: tuple[str, ...] = AXES,
 ):
     """The jitted, vmapped, sharded call evaluating ``qs`` at ``size`` points (cached).
 
     The quantities named in ``joint`` (interface quantities of the registry) are evaluated
     together by :func:`jaxorb.quantities.joint` with ``joint_nodes`` (one fast-path solve per
-    injection serves all of them); the others by their own ``fn``.
+    injection serves all of them); the others by their own ``fn``. With ``axes`` =
+    :data:`SPIN_AXES` the spinful quantities get lam: ``fn(U, r, alpha, z, lam)``.
 
     Returns:
-        ``(f, sharding)``: ``f(U, r, alpha, z)`` with four (size,) float64 arrays placed with
-        ``sharding`` returns a tuple of (size,) arrays, one per quantity.
+        ``(f, sharding)``: ``f(U, r, alpha, z)`` (or one (size,) array per name of ``axes``, in
+        that order) with (size,) float64 arrays placed with ``sharding`` returns a tuple of
+        (size,) arrays, one per quantity.
     """
     mesh = Mesh(np.array(devices), ("batch",))
     sharding = NamedSharding(mesh, PartitionSpec("batch"))
 
     shared = _quantities.joint(joint, joint_nodes, transparency) if joint else None
 
-    def point(U, r, alpha, z):
+    def point(*columns):
+        kw = dict(zip(axes, columns))
+        U, r, alpha, z = kw["U"], kw["r"], kw["alpha"], kw["z"]
         vals = dict(zip(joint, shared(U, r, alpha, z))) if joint else {}
-        return tuple(vals[q.name] if q.name in vals else q.fn(U, r, alpha, z) for q in qs)
+        return tuple(
+            vals[q.name]
+            if q.name in vals
+            else (q.fn(U, r, alpha, z, kw["lam"]) if q.uses_lam else q.fn(U, r, alpha, z))
+            for q in qs
+        )
 
-    f = jax.jit(jax.vmap(point), in_shardings=(sharding,) * 4, out_shardings=sharding)
+    f = jax.jit(jax.vmap(point), in_shardings=(sharding,) * len(axes), out_shardings=sharding)
     return f, sharding
 
 
@@ -226,6 +241,7 @@ class _Request:
     joint: tuple[str, ...]
     joint_nodes: int | None
     transparency: float
+    axes: tuple[str, ...]
     dims: tuple[str, ...]
     coords: dict[str, np.ndarray]
     shape: tuple[int, ...]
@@ -235,7 +251,41 @@ class _Request:
     coord_attrs: dict
 
 
-def _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size) -> _Request:
+def _check_lam(probe, lam) -> bool:
+    """Whether the sweep is of the spinful model: every quantity takes lam and lam is given, or
+    none does and lam is not; ValueError naming the quantities otherwise (nothing compiled)."""
+    spinful = [q.name for q in probe if q.uses_lam]
+    spinless = [q.name for q in probe if not q.uses_lam]
+    if lam is not None and spinless:
+        raise ValueError(
+            f"lam (spin-orbit strength) is taken only by the spinful quantities, {_quantities.SPIN_HELP}; "
+            f"{spinless} do not take it: sweep them without lam, in a separate call"
+        )
+    if lam is None and spinful:
+        raise ValueError(
+            f"{spinful} are quantities of the spinful model and need lam: pass lam= (CLI: --lam) as a "
+            f"number or a 1-D array, {params.domain_text('lam')}"
+        )
+    return bool(spinful)
+
+
+def _check_singular(U: np.ndarray, lam: np.ndarray) -> None:
+    """Refuse a grid containing lam = 1 - U or lam = -(1 - U)/2 (the singular points of the
+    spinful model, :func:`jaxorb.spin.inputs.check_singular`) without forming the U x lam grid."""
+    from .spin.inputs import SINGULAR_TOL, check_singular
+
+    u, la = np.ravel(U), np.sort(np.ravel(lam))
+    for target in (1.0 - u, -0.5 * (1.0 - u)):
+        i = np.searchsorted(la, target)  # la[i - 1] < target <= la[i]: the two nearest values
+        below, above = la[np.clip(i - 1, 0, la.size - 1)], la[np.clip(i, 0, la.size - 1)]
+        nearest = np.where(np.abs(below - target) <= np.abs(above - target), below, above)
+        bad = np.abs(nearest - target) <= SINGULAR_TOL
+        if np.any(bad):
+            k = int(np.argmax(bad))
+            check_singular(u[k], nearest[k])
+
+
+def _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size, lam=None) -> _Request:
     from . import __version__, profiles
 
     if isinstance(transparency, bool) or params.check_transparency(transparency).ndim:
@@ -246,6 +296,10 @@ def _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size) -> _Re
         axes["z"] = _axis("z", z)
     # resolve names once with default nodes to learn which ones need z, then with the final nodes
     probe = _resolve(quantities, quadrature.DEFAULT_NODES, transparency)
+    order = SPIN_AXES if _check_lam(probe, lam) else AXES
+    if lam is not None:
+        axes["lam"] = _axis("lam", lam)
+        _check_singular(axes["U"], axes["lam"])
     uses_z = any(q.uses_z for q in probe)
     if z is not None and not uses_z:
         raise ValueError(
@@ -269,11 +323,15 @@ def _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size) -> _Re
     )
     joint = tuple(q.name for q in qs if _is_registry(q) and q.name.startswith(_JOINT_PREFIXES))
     nodes_attr = "graded" if graded else nodes
+    if order == SPIN_AXES and graded:
+        from .spin import quadrature as spin_quadrature
+
+        nodes_attr = spin_quadrature.DEFAULT_NODES  # the spinful rule's default: no graded rule there
     if chunk_size is not None:
         chunk_size = validate_count("chunk_size", chunk_size, 1)
 
-    dims = tuple(a for a in AXES if a in axes and axes[a].ndim == 1)
-    coords = {a: axes[a] for a in AXES if a in axes}
+    dims = tuple(a for a in order if a in axes and axes[a].ndim == 1)
+    coords = {a: axes[a] for a in order if a in axes}
     fingerprint = {
         "quantities": [[q.name, q.unit, q.description] for q in qs],
         "dims": list(dims),
@@ -308,11 +366,18 @@ def _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size) -> _Re
         "jax_version": jax.__version__,
         "jaxlib_version": jaxlib.__version__,
     }
+    if order == SPIN_AXES:
+        attrs["model"] = "spinful: H_R + lam L.sigma (docs/theory.md §12), |L_j> injected with unpolarised spin"
+        attrs["nodes_description"] = (
+            "Gauss-Legendre nodes per segment of the spinful kappa rule (jaxorb.spin.quadrature.kappa_rule: four "
+            "segments split at the band edges, clustered at both ends)"
+        )
     return _Request(
         qs=qs,
         joint=joint,
         joint_nodes=None if graded else nodes,
         transparency=transparency,
+        axes=order,
         dims=dims,
         coords=coords,
         shape=tuple(len(coords[d]) for d in dims),
@@ -326,7 +391,8 @@ def _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size) -> _Re
 class _Plan:
     """Grid, blocks and the per-block inputs."""
 
-    def __init__(self, dims, coords, block, size):
+    def __init__(self, dims, coords, block, size, axes=AXES):
+        self.axes = axes
         self.dims = dims
         self.coords = coords
         self.shape = tuple(len(coords[d]) for d in dims)
@@ -348,7 +414,7 @@ class _Plan:
         grids = np.meshgrid(*sub, indexing="ij") if sub else []
         m = math.prod(len(x) for x in sub)
         cols = []
-        for name in AXES:
+        for name in self.axes:
             if name in self.dims:
                 col = grids[self.dims.index(name)].ravel()
             else:
@@ -391,10 +457,12 @@ def _engine(req: _Request, devices, block) -> _Engine:
     call = _points_per_device(devices[0].platform) * n_dev
     call = min(call, -(-max(math.prod(block), 1) // n_dev) * n_dev)  # points per call
     size = -(-max(math.prod(block), 1) // call) * call  # a block padded to whole calls
-    f, sharding = evaluator(req.qs, devices, call, req.joint, req.joint_nodes, req.transparency)
-    out_types = jax.eval_shape(f, *(jax.ShapeDtypeStruct((call,), np.float64, sharding=sharding),) * 4)
+    # the spinless call keeps its exact cache key (and compiled function)
+    spin = () if req.axes == AXES else (req.axes,)
+    f, sharding = evaluator(req.qs, devices, call, req.joint, req.joint_nodes, req.transparency, *spin)
+    out_types = jax.eval_shape(f, *(jax.ShapeDtypeStruct((call,), np.float64, sharding=sharding),) * len(req.axes))
     variables = {q.name: (np.dtype(t.dtype), _variable_attrs(q)) for q, t in zip(req.qs, out_types)}
-    return _Engine(f, sharding, call, _Plan(req.dims, req.coords, block, size), variables)
+    return _Engine(f, sharding, call, _Plan(req.dims, req.coords, block, size, req.axes), variables)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -436,7 +504,7 @@ def _check_memory(req: _Request, eng: _Engine, where: str) -> None:
     """
     npts = math.prod(req.shape)
     sizes = [dt.itemsize for dt, _ in eng.variables.values()]
-    inflight = 3 * eng.plan.size * (4 * 8 + sum(sizes))
+    inflight = 3 * eng.plan.size * (len(req.axes) * 8 + sum(sizes))
     if where == "memory":
         held = npts * sum(sizes) * (1 + (jax.process_count() > 1))
     elif where == "netcdf":
@@ -698,6 +766,7 @@ def sweep(
     U=DEFAULTS["U"],
     r=DEFAULTS["r"],
     alpha=DEFAULTS["alpha"],
+    lam=None,
     z=None,
     out: str | os.PathLike | None = None,
     overwrite: bool = False,
@@ -722,6 +791,9 @@ def sweep(
             dimension of the grid); default 0.5 (as ``jaxorb sweep``).
         r: crystal field in hbar^2/2m (r > -1), number or 1-D array; default 0.5.
         alpha: interfacial Rashba strength alpha_R in hbar^2/2m, number or 1-D array; default 0.
+        lam: spin-orbit strength in E_F (docs/theory.md §12), number or 1-D array, only for the
+            spinful quantities (``conv_Sz_z``, ``conv0_Sx_x``, ...), which need it; no default.
+            Grids crossing lam = 1 - U or lam = -(1 - U)/2 (singular points) are refused.
         z: depth in 1/k_F (z >= 0), only for depth quantities (``density_*``, ``current_*``,
             ``torque_*``; thickness D of ``cD_*``); default 0.
         out: where to write, block by block and resumable: a zarr store directory (e.g.
@@ -742,22 +814,23 @@ def sweep(
 
     Returns:
         :class:`xarray.Dataset` with one variable per quantity, dims = the array-valued
-        parameters in the order U, r, alpha, z (shape (len U, len r, len alpha, len z) restricted
-        to those), number-valued parameters as scalar coordinates; ``units`` and ``long_name``
+        parameters in the order U, r, alpha, lam, z (shape (len U, len r, len alpha, len z)
+        restricted to those), number-valued parameters as scalar coordinates; ``units`` and ``long_name``
         on every variable and coordinate; solver settings and versions in ``attrs`` (strings
         and numbers: the dataset writes to netCDF as is). ``delta_*`` is NaN where
         J_L(0)/J_R(0) < 1 (no real memory loss exists there).
 
     Raises:
         ValueError: unknown quantity, invalid or non-finite axis values, z given without a depth
-            quantity, ``out`` holding a different sweep (without ``overwrite``), or a result
+            quantity, lam given with a quantity that does not take it (or missing for one that
+            does), a lam grid through a singular point, ``out`` holding a different sweep (without ``overwrite``), or a result
             larger than the memory available. Raised before anything is compiled.
         jaxorb.storage.StoreError: (a ValueError) the store is locked by another sweep, cannot
             be written (read-only) or cannot be repaired.
         KeyboardInterrupt: Ctrl-C, at any moment; store writes in progress complete first, so
             the store resumes.
     """
-    req = _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size)
+    req = _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size, lam)
     with interrupts.Guard() as guard:
         if out is None:
             return _in_memory(req, quiet, guard)
@@ -767,4 +840,4 @@ def sweep(
         return _to_store(req, out, overwrite, quiet, guard)
 
 
-__all__ = ["AXES", "DEFAULTS", "UNITS", "available_memory", "block_shape", "evaluator", "sweep"]
+__all__ = ["AXES", "DEFAULTS", "SPIN_AXES", "UNITS", "available_memory", "block_shape", "evaluator", "sweep"]

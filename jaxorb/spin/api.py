@@ -157,6 +157,19 @@ def conversion(U, r, alpha, lam, incident="z", to: str = "Sz", at="inf", *, dipo
         ValueError: invalid parameters, injection, name, depth or node count.
     """
     validate_params(U, r, alpha, lam)
+    rho, ndip, target, depth, nodes, at_inf = conversion_args(incident, to, at, dipole, nodes)
+    return conversion_core(U, r, alpha, lam, jnp.asarray(rho), jnp.asarray(ndip), depth, target, nodes, at_inf)
+
+
+def conversion_args(incident, to, at, dipole, nodes):
+    """Host-side checks of :func:`conversion`'s arguments other than the parameters.
+
+    Returns:
+        (rho (6, 6), unit dipole (3,), target name, depth, nodes per segment, at_inf).
+
+    Raises:
+        ValueError: invalid injection, dipole, name, depth or node count.
+    """
     rho = incident_density(incident)
     ndip = injected_dipole(incident, dipole)
     (target,) = check_names((to,))
@@ -172,4 +185,4 @@ def conversion(U, r, alpha, lam, incident="z", to: str = "Sz", at="inf", *, dipo
     if nodes is None:
         nodes = nodes_for_depth(zmax)
     nodes = validate_count("nodes", nodes, 2)
-    return conversion_core(U, r, alpha, lam, jnp.asarray(rho), jnp.asarray(ndip), depth, target, nodes, at_inf)
+    return rho, ndip, target, depth, nodes, at_inf

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..params import check_real
+from ..params import check_real, fmt
 from ._shared import INCIDENT_STATES, LX, LY, LZ
 from .operators import I2
 
@@ -36,19 +36,40 @@ def validate_params(U, r, alpha, lam):
     if rr is not None and np.any(rr <= -1.0):
         raise ValueError(f"r must satisfy r > -1 (crystal field in hbar^2/2m); got r = {np.min(rr)!r}")
     if u is not None and la is not None:
-        gap = np.abs(np.asarray(la, dtype=float) - (1.0 - np.asarray(u, dtype=float)))
-        if np.any(gap <= SINGULAR_TOL):
-            raise ValueError(
-                "lam = 1 - U puts E_F at the bottom of the helicity 3/2 band, where the mode problem "
-                f"is defective; choose lam with |lam - (1 - U)| > {SINGULAR_TOL:g} (got U = {u!r}, lam = {la!r})"
-            )
-        half = np.abs(np.asarray(la, dtype=float) + 0.5 * (1.0 - np.asarray(u, dtype=float)))
-        if np.any(half <= SINGULAR_TOL):
-            raise ValueError(
-                "lam = -(1 - U)/2 puts E_F at the bottom of a helicity 1/2 band, where the rational mode "
-                f"vectors of the two helicities coincide; choose lam with |lam + (1 - U)/2| > {SINGULAR_TOL:g} (got U = {u!r}, lam = {la!r})"
-            )
+        check_singular(u, la)
     return u, rr, la
+
+
+def check_singular(U, lam) -> None:
+    """Refuse lam = 1 - U and lam = -(1 - U)/2 (to within :data:`SINGULAR_TOL`), where a band
+    bottom sits at E_F and the mode problem is defective (docs/theory.md §12).
+
+    Args:
+        U, lam: concrete numbers or broadcastable arrays (E_F).
+
+    Raises:
+        ValueError: naming the singular point and how far from it lam must stay.
+    """
+    u, la = np.broadcast_arrays(np.asarray(U, dtype=float), np.asarray(lam, dtype=float))
+    bad = np.abs(la - (1.0 - u)) <= SINGULAR_TOL
+    if np.any(bad):
+        raise ValueError(
+            "lam = 1 - U puts E_F at the bottom of the helicity 3/2 band, where the mode problem "
+            f"is defective; choose lam with |lam - (1 - U)| > {SINGULAR_TOL:g} ({_first(u, la, bad)})"
+        )
+    bad = np.abs(la + 0.5 * (1.0 - u)) <= SINGULAR_TOL
+    if np.any(bad):
+        raise ValueError(
+            "lam = -(1 - U)/2 puts E_F at the bottom of a helicity 1/2 band, where the rational mode "
+            f"vectors of the two helicities coincide; choose lam with |lam + (1 - U)/2| > {SINGULAR_TOL:g} "
+            f"({_first(u, la, bad)})"
+        )
+
+
+def _first(u: np.ndarray, la: np.ndarray, bad: np.ndarray) -> str:
+    """``got U = .., lam = ..`` at the first offending point."""
+    i = np.argwhere(bad)[0] if bad.ndim else ()
+    return f"got U = {fmt(u[tuple(i)])}, lam = {fmt(la[tuple(i)])}"
 
 
 def _check_density(mat: np.ndarray, basis: str) -> np.ndarray:

@@ -15,8 +15,13 @@ import numpy as np
 
 from . import bands
 
-#: Gauss-Legendre nodes per kappa segment of the default rule.
-DEFAULT_NODES = 32
+#: Gauss-Legendre nodes per kappa segment of the default rule. Measured against 192 nodes for
+#: J_Sz(inf)/J_Lz(0-) and J_Sz(0)/J_Lz(0-) (|L_z> injection) on U in {-100, -10, -1, 0, 0.5, 0.9,
+#: 0.99}, r in {-0.99, 0, 0.5, 2, 5, 10, 30, 100}, alpha in {-10, 0, 0.7, 10},
+#: lam in {+-0.1, +-0.5, +-1, +-2}: converged to 5e-11 for lam < 0, 1.4e-10 for r <= 2 and 6e-8
+#: for r <= 10; for lam > 0 and large r the rule converges slowly (5e-6 at r = 30 and 5e-5 at
+#: r = 100, lam = 2; 32 nodes gave 1.5e-3 there).
+DEFAULT_NODES = 64
 
 
 @functools.lru_cache(maxsize=32)

@@ -1,0 +1,169 @@
+"""The spinful model behind the top-level API: :func:`jaxorb.conversion`, and :func:`jaxorb.profile`
+for a :class:`jaxorb.Params` with ``lam`` given (docs/theory.md §12).
+
+Parameters come as :class:`jaxorb.Params` (fields may be arrays: they broadcast, and the result
+gets their shape), incident states in every form the spinless API takes (names, ``jaxorb.along``,
+``jaxorb.amplitudes``; spin unpolarised) plus spinful 6-vectors and 3x3 / 6x6 density matrices.
+Everything is checked on the host before a jitted core runs, in float64.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import incident as _incident
+from ..params import Params, check_dtype, check_params, precision, validate_count, validate_depths
+from . import api
+from .inputs import incident_density
+from .operators import NAMES, check_names
+
+#: Parameter points per batch when a core is mapped over array-valued Params.
+BATCH = 32
+
+
+def injection(incident):
+    """``incident`` in a form :mod:`jaxorb.spin.inputs` reads: the axis names ``"x"``, ``"y"``,
+    ``"z"`` as they are (their dipole names the conversion's denominator), spinful 6-vectors and
+    3x3 / 6x6 density matrices as they are, every other state of :func:`jaxorb.incident.state`
+    (``"m=+1"``, :func:`jaxorb.along`, :func:`jaxorb.amplitudes`) as its 3x3 orbital density
+    matrix (spin unpolarised).
+
+    Raises:
+        ValueError: not an incident state (the message names the accepted forms).
+    """
+    if isinstance(incident, str):
+        state = _incident.state(incident)
+        return state.label if state.label in ("x", "y", "z") else np.outer(state.amplitudes, state.amplitudes.conj())
+    if not isinstance(incident, _incident.State):
+        try:
+            shape = np.shape(incident)
+        except (TypeError, ValueError):
+            shape = None
+        if shape in ((6,), (6, 6), (3, 3)):
+            return incident
+    state = _incident.state(incident)
+    return np.outer(state.amplitudes, state.amplitudes.conj())
+
+
+def _flat(p: Params, shape: tuple[int, ...]):
+    """The four fields broadcast to ``shape`` and flattened, float64."""
+    fields = jnp.broadcast_arrays(*(jnp.asarray(x, dtype=jnp.float64) for x in (p.U, p.r, p.alpha, p.lam)))
+    return tuple(jnp.reshape(x, (-1,)) for x in fields)
+
+
+@functools.partial(jax.jit, static_argnames=("target", "n", "at_inf"))
+def _conversion_points(U, r, alpha, lam, rho, ndip, depth, target: str, n: int, at_inf: bool):
+    """:func:`jaxorb.spin.api.conversion_core` over flat parameter arrays (P,), in batches."""
+
+    def one(x):
+        return api.conversion_core(x[0], x[1], x[2], x[3], rho, ndip, depth, target, n, at_inf)
+
+    return jax.lax.map(one, (U, r, alpha, lam), batch_size=BATCH)
+
+
+def conversion(p: Params, incident="z", to: str = "Sz", at="inf", *, dipole=None, nodes: int | None = None):
+    """Orbital-to-spin conversion J_to(at) / J_Lj(0-) of the spinful model (docs/theory.md §12).
+
+    The far-field spin current (``at="inf"``, pairs of propagating modes with equal q) or the
+    current at a depth, over the left-layer current at z = 0- of the injected dipole n.L:
+    ``conversion(p, "z", "Sz")`` is J_Sz(inf)/J_Lz(0-) for |L_z> injection with unpolarised spin,
+    ``conversion(p, "z", "Sz", at=0.0)`` the interface value J_Sz(0)/J_Lz(0-). Pure in the fields
+    of ``p``: jit, vmap and grad (also with respect to lam) work through it.
+
+    Args:
+        p: :class:`jaxorb.Params` with ``lam`` given (spin-orbit strength in E_F), inside
+            :data:`jaxorb.params.PARAM_RANGES`; fields may be arrays (broadcast, the result has
+            their shape). ``lam=None`` is refused: the spinless model has no spin current
+            (``lam=0.0`` is its limit, where every spin current vanishes).
+        incident: ``"x"``, ``"y"``, ``"z"``, ``"m=+1"``, ``"m=0"``, ``"m=-1"``, :func:`jaxorb.along`,
+            :func:`jaxorb.amplitudes` (spin unpolarised), a spinful 6-vector or a 3x3 orbital /
+            6x6 spinful density matrix (:func:`jaxorb.spin.inputs.incident_density`).
+        to: observable in the numerator: ``Sx``, ``Sy``, ``Sz`` or an orbital one (``Lz``, ...).
+        at: ``"inf"`` or one depth z >= 0 in 1/k_F.
+        dipole: the injected dipole's axis (``"x"``, ``"y"``, ``"z"`` or a real 3-vector) when
+            ``incident`` names none; default <L> of the injection.
+        nodes: Gauss-Legendre nodes per kappa segment; default
+            :func:`jaxorb.spin.api.nodes_for_depth` (64 at z = 0 or infinity, one more per 4 units
+            of depth).
+
+    Returns:
+        the dimensionless ratio, float64, with the parameters' broadcast shape.
+
+    Raises:
+        ValueError: lam missing, a parameter outside its range or at a singular point
+            (lam = 1 - U, lam = -(1 - U)/2), a bad injection, dipole, name, depth or node count.
+    """
+    shape = check_params(p, spin=True)
+    inc = injection(incident)
+    with precision("float64", p):
+        if not shape:
+            return api.conversion(p.U, p.r, p.alpha, p.lam, inc, to, at, dipole=dipole, nodes=nodes)
+        rho, ndip, target, depth, nodes, at_inf = api.conversion_args(inc, to, at, dipole, nodes)
+        out = _conversion_points(*_flat(p, shape), jnp.asarray(rho), jnp.asarray(ndip), depth, target, nodes, at_inf)
+        return out.reshape(shape)
+
+
+def observable_names(observables) -> tuple[str, ...]:
+    """Observables of a spinful profile: the eight orbital ones and Sx, Sy, Sz (default all)."""
+    if observables is None:
+        return NAMES
+    return check_names(tuple(observables) if not isinstance(observables, str) else (observables,))
+
+
+@functools.partial(jax.jit, static_argnames=("names", "n"))
+def _profile_points(U, r, alpha, lam, rho, z, names: tuple[str, ...], n: int):
+    """:func:`jaxorb.spin.api.profile_arrays` over flat parameter arrays (P,), in batches."""
+
+    def one(x):
+        return api.profile_arrays(x[0], x[1], x[2], x[3], rho, z, names=names, n=n)
+
+    return jax.lax.map(one, (U, r, alpha, lam), batch_size=BATCH)
+
+
+def profile(p: Params, z, incident="x", *, nodes=None, phi_points=None, observables=None, dtype="float64"):
+    """The spinful depth profile behind :func:`jaxorb.profile` when ``p.lam`` is given.
+
+    Returns:
+        :class:`jaxorb.spin.SpinProfile` (densities, currents, torques, their spin-orbit part
+        ``torque_soc``, ``current_left``, ``current_inf``, ``density_inf``); with array-valued
+        fields every value gets their broadcast shape as leading dimensions.
+
+    Raises:
+        ValueError: invalid parameters, depths, injection, names or nodes; ``phi_points`` (the
+            spinful phi average is always the exact harmonic one) or ``dtype="float32"`` (the
+            spinful model computes in float64 only).
+    """
+    shape = check_params(p, spin=True)
+    if check_dtype(dtype) != "float64":
+        raise ValueError("dtype must be 'float64' for the spinful model (lam given): it computes in float64 only")
+    if phi_points is not None:
+        raise ValueError(
+            "phi_points is not taken by the spinful model (lam given): its phi average is always the exact "
+            "harmonic one (docs/theory.md §12)"
+        )
+    names = observable_names(observables)
+    zc = validate_depths(z)
+    rho = incident_density(injection(incident))
+    if nodes is None:
+        if zc is None:
+            raise ValueError("nodes must be given when z is traced (it sets a static size)")
+        nodes = api.nodes_for_depth(float(zc.max()))
+    nodes = validate_count("nodes", nodes, 2)
+    if not shape:
+        with precision("float64", p, z):
+            return api.spin_profile(
+                p.U, p.r, p.alpha, p.lam, zc if zc is not None else z, rho, observables=names, nodes=nodes
+            )
+    with precision("float64", p, z):
+        z_arr = jnp.asarray(zc) if zc is not None else jnp.atleast_1d(z)
+        flat = _profile_points(*_flat(p, shape), jnp.asarray(rho), z_arr, names=names, n=nodes)
+        out = {key: jnp.reshape(val, shape + val.shape[1:]) for key, val in flat.items()}
+        named = {
+            key: {nm: jnp.moveaxis(val, len(shape), 0)[i] for i, nm in enumerate(names)} for key, val in out.items()
+        }
+    return api.SpinProfile(z=z_arr, nodes=nodes, **named)
+
+
+__all__ = ["conversion", "injection", "observable_names", "profile"]
