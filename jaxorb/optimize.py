@@ -12,6 +12,7 @@ smooth. Several starts run together (vmapped); the best final point is returned,
 for a given seed; every argument is checked before anything is compiled.
 """
 
+import functools
 import math
 import sys
 import time
@@ -137,18 +138,25 @@ def objective_axes(objective, bounds=None) -> tuple[str, ...]:
 def _objective_fn(objective, nodes, axes=AXES) -> tuple[Callable, str]:
     """(f(U, r, alpha[, lam]) -> scalar, label) for a name or a callable of Params."""
     if isinstance(objective, str):
-        q = quantities.get(objective, n=nodes)
-        if q.uses_z:
-            raise ValueError(f"objective {objective!r} depends on a depth z; wrap it in a callable f(Params)")
-        if q.uses_lam:
-            return (lambda U, r, a, lam: q.fn(U, r, a, 0.0, lam)), objective
-        return (lambda U, r, a: q.fn(U, r, a, 0.0)), objective
+        return _named_objective(objective, nodes), objective
     if callable(objective):
         label = getattr(objective, "__name__", repr(objective))
         if "lam" in axes:
             return (lambda U, r, a, lam: objective(Params(U, r, a, lam))), label
         return (lambda U, r, a: objective(Params(U, r, a))), label
     raise ValueError(f"objective must be a quantity name ({quantities.NAMES_HELP}) or a callable f(Params)")
+
+
+@functools.lru_cache(maxsize=64)
+def _named_objective(name: str, nodes: int | None) -> Callable:
+    """f(U, r, alpha[, lam]) of a named quantity; one function object per (name, nodes), so that
+    repeated optimisations of the same quantity reuse its compiled step."""
+    q = quantities.get(name, n=nodes)
+    if q.uses_z:
+        raise ValueError(f"objective {name!r} depends on a depth z; wrap it in a callable f(Params)")
+    if q.uses_lam:
+        return lambda U, r, a, lam: q.fn(U, r, a, 0.0, lam)
+    return lambda U, r, a: q.fn(U, r, a, 0.0)
 
 
 def _check_scalar(f: Callable, U: float, label: str, axes=AXES) -> None:
@@ -283,6 +291,7 @@ def _to_x(u, lo, hi):
     return lo + (hi - lo) * jnp.sin(u) ** 2
 
 
+@functools.lru_cache(maxsize=64)
 def _default_optimizer(steps: int) -> optax.GradientTransformation:
     # Adam for robustness far from the optimum, cosine-decayed step so the end is precise
     return optax.adam(optax.cosine_decay_schedule(0.05, max(steps, 1), alpha=1e-4))
@@ -305,6 +314,29 @@ def _reporter(progress, steps: int, label: str, sign: float, t0: float) -> Calla
     return report
 
 
+@functools.lru_cache(maxsize=32)
+def _compiled_steps(f: Callable, opt: optax.GradientTransformation, nx: int, sign: float) -> tuple:
+    """Jitted (step, to_x, final) for one objective and optimiser.
+
+    U and the bounds are arguments, not constants, so a second optimisation of the same named
+    quantity with the same optimiser (other bounds, U, seed or starts) runs without compiling.
+    """
+
+    def loss(u, U, lo, hi):
+        x = _to_x(u, lo, hi)
+        return -sign * f(U, *(x[k] for k in range(nx)))
+
+    @jax.jit
+    def step(u, state, U, lo, hi):
+        vals, grads = jax.vmap(jax.value_and_grad(loss), (0, None, None, None))(u, U, lo, hi)
+        updates, state = jax.vmap(opt.update)(grads, state, u)
+        return optax.apply_updates(u, updates), state, -sign * vals
+
+    to_x = jax.jit(jax.vmap(_to_x, (0, None, None)))
+    final = jax.jit(jax.vmap(jax.value_and_grad(lambda x, U: f(U, *(x[k] for k in range(nx)))), (0, None)))
+    return step, to_x, final
+
+
 def _descend(f, U, x0, bounds, opt, steps, sign, report, axes=AXES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run every start together for ``steps`` steps in the reparametrised variables.
 
@@ -314,29 +346,17 @@ def _descend(f, U, x0, bounds, opt, steps, sign, report, axes=AXES) -> tuple[np.
     nx = len(axes)
     lo = jnp.array([bounds[a][0] for a in axes])
     hi = jnp.array([bounds[a][1] for a in axes])
-
-    def loss(u):
-        x = _to_x(u, lo, hi)
-        return -sign * f(U, *(x[k] for k in range(nx)))
-
-    @jax.jit
-    def step(u, state):
-        vals, grads = jax.vmap(jax.value_and_grad(loss))(u)
-        updates, state = jax.vmap(opt.update)(grads, state, u)
-        return optax.apply_updates(u, updates), state, -sign * vals
-
-    to_x = jax.jit(jax.vmap(lambda v: _to_x(v, lo, hi)))
+    U = jnp.asarray(U, dtype=lo.dtype)
+    step, to_x, final = _compiled_steps(f, opt, nx, float(sign))
     u = jnp.asarray(np.stack([_to_u(x0[:, k], lo[k], hi[k]) for k in range(nx)], axis=1))
     state = jax.vmap(opt.init)(u)
-    xs, vals = [np.asarray(to_x(u))], []
+    xs, vals = [np.asarray(to_x(u, lo, hi))], []
     for i in range(steps):
-        u, state, v = step(u, state)  # v: the objective at xs[i]
+        u, state, v = step(u, state, U, lo, hi)  # v: the objective at xs[i]
         vals.append(np.asarray(v))
-        xs.append(np.asarray(to_x(u)))
+        xs.append(np.asarray(to_x(u, lo, hi)))
         report(i, vals[-1])
-    final_vals, final_grads = jax.vmap(jax.value_and_grad(lambda x: f(U, *(x[k] for k in range(nx)))))(
-        jnp.asarray(xs[-1])
-    )
+    final_vals, final_grads = final(jnp.asarray(xs[-1]), U)
     vals.append(np.asarray(final_vals))
     return np.stack(xs), np.stack(vals), np.asarray(final_grads)
 
