@@ -5,7 +5,10 @@ reads ``[1, 0, 0]`` as the x direction, while as amplitudes it is |m=+1> = |L_z>
 given either
 
 * by name: ``"x"``, ``"y"``, ``"z"`` (also ``"Lx"``, ``"Ly"``, ``"Lz"``): the dipole state
-  |L_n> with <L> = n along that axis, or ``"m=+1"``, ``"m=0"``, ``"m=-1"``: a basis state;
+  |L_n> with <L> = n along that axis; ``"m=+1"``, ``"m=0"``, ``"m=-1"``: a basis state; or
+  ``"px"``, ``"py"``, ``"pz"``: a real p orbital, the quadrupole injection with <L> = 0
+  (|p_x> = (-|+1> + |-1>)/sqrt2, |p_y> = i(|+1> + |-1>)/sqrt2, |p_z> = |0>, the phases of the
+  matrices of :mod:`jaxorb.operators`, so that L_j |p_j> = 0; docs/theory.md §2, §12);
 * by direction: :func:`along` ``(n)``, the dipole state |L_n> with <L> = n / |n|;
 * by amplitudes: :func:`amplitudes` ``(c_plus, c_zero, c_minus)`` on |m=+1>, |m=0>, |m=-1>.
 
@@ -15,6 +18,7 @@ so), because that reading is the one that is easy to get wrong.
 Everything here runs on the host (NumPy), before any compilation.
 """
 
+import functools
 import warnings
 from typing import NamedTuple
 
@@ -27,7 +31,9 @@ _SQRT2 = np.sqrt(2.0)
 
 _HELP = (
     "incident must be a state name ('x', 'y', 'z' for the dipole along that axis; 'm=+1', 'm=0', "
-    "'m=-1' for a basis state), jaxorb.along((nx, ny, nz)) for the dipole along a direction, or "
+    "'m=-1' for a basis state; 'px', 'py', 'pz' for a real p orbital, the quadrupole injection with "
+    "<L> = 0: |p_x> = (-|m=+1> + |m=-1>)/sqrt2, |p_y> = i(|m=+1> + |m=-1>)/sqrt2, |p_z> = |m=0>), "
+    "jaxorb.along((nx, ny, nz)) for the dipole along a direction, or "
     "jaxorb.amplitudes(c_plus, c_zero, c_minus) for amplitudes on |m=+1>, |m=0>, |m=-1>"
 )
 
@@ -121,7 +127,13 @@ NAMED: dict[str, np.ndarray] = {
     "m=+1": np.array([1.0, 0.0, 0.0], dtype=complex),
     "m=0": np.array([0.0, 1.0, 0.0], dtype=complex),
     "m=-1": np.array([0.0, 0.0, 1.0], dtype=complex),
+    # real p orbitals (Condon-Shortley phases of jaxorb.operators): L_j |p_j> = 0, <L> = 0
+    "px": np.array([-1.0, 0.0, 1.0], dtype=complex) / _SQRT2,
+    "py": np.array([1j, 0.0, 1j], dtype=complex) / _SQRT2,
+    "pz": np.array([0.0, 1.0, 0.0], dtype=complex),
 }
+#: Spin parts of the spinful model's spin-polarised names ("z,up"; docs/theory.md §12), refused here.
+SPIN_DIRECTIONS = ("up", "down", "+x", "-x", "+y", "-y", "+z", "-z")
 _ALIASES = {"lx": "x", "ly": "y", "lz": "z", "m=1": "m=+1", "+1": "m=+1", "0": "m=0", "-1": "m=-1"}
 
 
@@ -138,6 +150,12 @@ def state(incident) -> State:
         key = incident.strip().lower().replace(" ", "")
         key = _ALIASES.get(key, key)
         if key not in NAMED:
+            if "," in key or key in SPIN_DIRECTIONS:
+                raise ValueError(
+                    f"incident {incident!r} names a spin: spin-polarised injection ('z,up', 'pz,-x', ...) "
+                    "needs the spinful model, Params(..., lam=...) (docs/theory.md §12); the spinless "
+                    f"model takes orbital states only: {_HELP}"
+                )
             raise ValueError(f"{_HELP}; got {incident!r}")
         return State(NAMED[key].copy(), key)
     try:
@@ -177,6 +195,57 @@ def dipole_moment(incident) -> np.ndarray:
 
     vec = incident_vector(incident)
     return np.array([np.vdot(vec, op @ vec).real for op in (LX, LY, LZ)])
+
+
+def _unitary(gen: np.ndarray, angle: float) -> np.ndarray:
+    """exp(-i angle gen) of a Hermitian generator."""
+    w, v = np.linalg.eigh(gen)
+    return (v * np.exp(-1j * angle * w)) @ v.conj().T
+
+
+@functools.cache
+def _axial_triples(d: int) -> np.ndarray:
+    """Basis (t, 3, d, d) of the operator triples (B_x, B_y, B_z) that transform like L under
+    the symmetries of the interface (see :func:`dipole_current_vanishes`); d = 3 or 6."""
+    from .operators import LX, LY, LZ
+
+    lvec = [np.kron(op, np.eye(d // 3)) for op in (LX, LY, LZ)]
+    jvec = lvec
+    if d == 6:
+        from .spin.operators import MATRICES
+
+        jvec = [lv + MATRICES[s] for lv, s in zip(lvec, ("Sx", "Sy", "Sz"))]
+    rows = []
+    for gen, angle in ((jvec[2], 1.0), (jvec[1], np.pi)):  # 1 rad generates a dense subgroup
+        u = _unitary(gen, angle)
+        # u^H L_k u = sum_l R_kl L_l, with Tr L_k L_l = (2 d / 3) delta_kl
+        rot = np.array([[np.trace(lvec[m] @ u.conj().T @ lvec[k] @ u).real for m in range(3)] for k in range(3)])
+        rows.append(np.kron(np.eye(3), np.kron(u.conj().T, u.T)) - np.kron(rot / (2 * d / 3), np.eye(d * d)))
+    _, sing, vh = np.linalg.svd(np.concatenate(rows))
+    return vh[np.sum(sing > 1e-10) :].reshape(-1, 3, d, d)
+
+
+def dipole_current_vanishes(rho, n) -> bool:
+    """Whether the Fermi-averaged current of n . L (either layer, any depth) vanishes for the
+    injection ``rho`` by the symmetry of the interface alone, whatever the parameters.
+
+    The problem is symmetric under rotations about z and under the mirror planes that contain z
+    (docs/theory.md §2, §12), which act on the internal states as exp(-i phi J_z) and, for the
+    mirror y -> -y, as exp(-i pi J_y) up to a sign (the parity of a p orbital), J the total
+    angular momentum (L, or L + S with spin). A phi-averaged dipole current is then linear in rho
+    and transforms as an axial vector: (Tr B_x rho, Tr B_y rho, Tr B_z rho) for a triple that
+    transforms like L. Such triples form a small linear space; the current vanishes identically
+    iff n . Tr(B rho) = 0 for all of them (|p_z> for every n, |L_z> for n = x, |p_z> (x) |up>
+    for n = x, y).
+
+    Args:
+        rho: (3, 3) orbital or (6, 6) spinful incident density matrix (trace 1).
+        n: real 3-vector, the dipole axis (any nonzero length).
+    """
+    rho = np.asarray(rho, dtype=complex)
+    nvec = np.asarray(n, dtype=float)
+    values = np.einsum("k,tkij,ji->t", nvec / np.linalg.norm(nvec), _axial_triples(rho.shape[0]), rho)
+    return bool(np.all(np.abs(values) < 1e-10))
 
 
 def direction(value, what: str = "dipole") -> np.ndarray:

@@ -171,9 +171,9 @@ def profile(
     given): it returns a :class:`jaxorb.spin.SpinProfile`, whose observables add ``Sx``, ``Sy``,
     ``Sz`` (in hbar) to the eight orbital ones and whose ``torque_soc`` is the spin-orbit part of
     the torque density (``torque_a2`` is not computed there); ``phi_points`` and ``float32`` are
-    not taken, and ``incident`` also accepts a spinful 6-vector or a 3x3 / 6x6 density matrix
-    (:func:`jaxorb.spin.inputs.incident_density`). With ``lam`` None (the default) nothing
-    changes: the spinless :class:`Profile`.
+    not taken, and ``incident`` also accepts spin-polarised names (``"z,up"``, ``"pz,-x"``), a
+    spinful 6-vector or a 3x3 / 6x6 density matrix (:func:`jaxorb.spin.inputs.incident_density`).
+    With ``lam`` None (the default) nothing changes: the spinless :class:`Profile`.
 
     Args:
         p: :class:`Params` inside the valid domain (:data:`jaxorb.params.PARAM_RANGES`). Fields
@@ -181,7 +181,8 @@ def profile(
             gets their shape as leading dimensions (density[name] has shape (*shape, nz)).
         z: depths in 1/k_F, a number or a non-empty 1-D array, z >= 0.
         incident: the injected state: ``"x"``, ``"y"``, ``"z"`` (the dipole along that axis),
-            ``"m=+1"``, ``"m=0"``, ``"m=-1"``, :func:`jaxorb.along` ``(n)`` or
+            ``"m=+1"``, ``"m=0"``, ``"m=-1"``, ``"px"``, ``"py"``, ``"pz"`` (real p orbitals: the
+            quadrupole injection, <L> = 0), :func:`jaxorb.along` ``(n)`` or
             :func:`jaxorb.amplitudes` ``(c_plus, c_zero, c_minus)`` (:mod:`jaxorb.incident`).
         nodes: size of the kappa rule, in nodes per segment (:func:`jaxorb.quadrature.depth_rule`).
             Default :func:`nodes_for_depth` of max(z): 24 at z = 0 (the graded rule of the

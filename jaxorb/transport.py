@@ -45,11 +45,25 @@ def injected_dipole(incident, dipole=None) -> np.ndarray:
         n = _incident.dipole_moment(incident)
         if np.linalg.norm(n) < 1e-12:
             raise ValueError(
-                "the incident state carries no orbital dipole <L>; pass dipole='x', 'y', 'z' or a "
-                "real 3-vector (nx, ny, nz) to say whose current normalises the result"
+                f"the incident state {_label(incident)} carries no orbital dipole (<L> = 0: a quadrupole "
+                "injection such as 'px', 'py', 'pz'), and eta, the current ratio and the memory loss are "
+                "normalised by the current of the injected dipole, the mean torque is its current's change; "
+                "use jaxorb.profile for the densities, currents and torques of this state, or pass "
+                "dipole='x', 'y', 'z' or a real 3-vector (nx, ny, nz) to name the dipole"
             )
         return n / np.linalg.norm(n)
     return _incident.direction(dipole, "dipole")
+
+
+def _show_axis(n: np.ndarray) -> str:
+    return "(" + ", ".join(f"{x:.3g}" for x in n) + ")"
+
+
+def _label(incident) -> str:
+    """How an incident state was given, for messages."""
+    if isinstance(incident, _incident.State):
+        return incident.label
+    return repr(incident) if isinstance(incident, str) else "given"
 
 
 def _check_quadrupole(name: str) -> int:
@@ -234,12 +248,22 @@ def _check_size(what: str, n, points: int, advice: str) -> None:
     check_memory(what, working_set(n, points), advice)
 
 
-def _prepare(p, incident, nodes, dipole=None):
-    """Host-side checks shared by the interface functions: (shape, rho_in, n_dipole, nodes)."""
+def _prepare(p, incident, nodes, dipole=None, ratio: bool = True):
+    """Host-side checks shared by the interface functions: (shape, rho_in, n_dipole, nodes).
+
+    ``ratio``: the result is normalised by the dipole's current, so a ``dipole`` whose current
+    vanishes by symmetry for this state (0/0) is refused."""
     shape = check_params(p)
     state = _incident.state(incident)
     rho_in = _incident.density_matrix(state)
     ndip = injected_dipole(incident if isinstance(incident, str) else state, dipole)
+    if ratio and dipole is not None and _incident.dipole_current_vanishes(rho_in, ndip):
+        raise ValueError(
+            f"the current of the dipole n.L, n = {_show_axis(ndip)}, vanishes for the incident state "
+            f"{_label(incident if isinstance(incident, str) else state)} by the symmetry of the interface "
+            "(rotations about z, mirror planes containing z; docs/theory.md §12), so this ratio would be 0/0; "
+            "pass a dipole axis whose current does not vanish, or use jaxorb.profile for the currents themselves"
+        )
     return shape, rho_in, ndip, None if nodes is None else validate_count("nodes", nodes, 2)
 
 
@@ -273,11 +297,14 @@ def efficiency(
         p: :class:`Params` inside the valid domain (:data:`jaxorb.params.PARAM_RANGES`); fields
             may be arrays (broadcast against each other, result has their shape).
         incident: the injected state: ``"x"``, ``"y"``, ``"z"`` (the dipole along that axis),
-            ``"m=+1"``, ``"m=0"``, ``"m=-1"``, :func:`jaxorb.along` ``(n)`` or
-            :func:`jaxorb.amplitudes` ``(c_plus, c_zero, c_minus)`` (:mod:`jaxorb.incident`).
+            ``"m=+1"``, ``"m=0"``, ``"m=-1"``, ``"px"``, ``"py"``, ``"pz"`` (real p orbitals, <L> = 0),
+            :func:`jaxorb.along` ``(n)`` or :func:`jaxorb.amplitudes` ``(c_plus, c_zero, c_minus)``
+            (:mod:`jaxorb.incident`).
         quadrupole: one of Lxy Lyz Lzx Lx2-y2 Lz2; as in the quantity names the L may be left
             out (``"yz"`` is ``"Lyz"``).
-        dipole: the injected dipole's axis for a general incident state (default: <L>).
+        dipole: the injected dipole's axis for a general incident state (default: <L>; a state
+            with <L> = 0, such as ``"px"``, ``"py"``, ``"pz"``, is refused without it, and an axis
+            whose current vanishes by symmetry for the state, 0/0, is refused; docs/theory.md §12).
         nodes: None (default) for the graded kappa rule :func:`jaxorb.quadrature.graded_rule`, or an int:
             that many nodes per branch-split segment (24: 1e-7 to 1e-6 on typical parameters).
         dtype: ``"float64"`` (default) or ``"float32"`` (a string or a NumPy dtype); the result
@@ -396,7 +423,7 @@ def mean_torque(
             stacklevel=2,
         )
         thickness_kF = thickness
-    shape, rho_in, ndip, n = _prepare(p, incident, nodes, dipole)
+    shape, rho_in, ndip, n = _prepare(p, incident, nodes, dipole, ratio=False)
     dt = check_dtype(dtype)
     if thickness_kF is None:
         thickness_kF = np.inf
