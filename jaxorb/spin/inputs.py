@@ -4,14 +4,40 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import incident as _incident
 from ..params import check_real, fmt
-from ._shared import INCIDENT_STATES, LX, LY, LZ
-from .operators import I2
+from ._shared import LX, LY, LZ
+from .operators import I2, I3
 
 BASIS_6 = "spinful basis |m = +1, 0, -1> (x) |up, down>, order (+1 up, +1 down, 0 up, 0 down, -1 up, -1 down)"
 BASIS_3 = "orbital basis |m = +1>, |0>, |-1>"
+
+_R2 = 1 / np.sqrt(2.0)
+#: Spin states of the spin-polarised names, on |up>, |down> (eigenstates of sigma_j, eigenvalue +-1).
+SPIN_STATES: dict[str, np.ndarray] = {
+    "up": np.array([1.0, 0.0], dtype=complex),
+    "down": np.array([0.0, 1.0], dtype=complex),
+    "+z": np.array([1.0, 0.0], dtype=complex),
+    "-z": np.array([0.0, 1.0], dtype=complex),
+    "+x": np.array([_R2, _R2], dtype=complex),
+    "-x": np.array([_R2, -_R2], dtype=complex),
+    "+y": np.array([_R2, 1j * _R2], dtype=complex),
+    "-y": np.array([_R2, -1j * _R2], dtype=complex),
+}
+#: Orbital part of a spin-polarised name meaning the orbitally unpolarised I3/3.
+UNPOLARISED = ("unpolarised", "unpolarized")
+
+NAMES_HELP = (
+    "names: 'x', 'y', 'z' (orbital dipole |L_j>), 'm=+1', 'm=0', 'm=-1' (basis states), 'px', 'py', "
+    "'pz' (real p orbitals, the quadrupole injection with <L> = 0: |p_x> = (-|+1> + |-1>)/sqrt2, "
+    "|p_y> = i(|+1> + |-1>)/sqrt2, |p_z> = |0>), each with unpolarised spin; 'ORBITAL,SPIN' for the "
+    "pure spin-polarised product |ORBITAL> (x) |SPIN>, SPIN one of up, down, +z, -z, +x, -x, +y, -y "
+    "(up = +z; |+x> = (|up> + |down>)/sqrt2, |+y> = (|up> + i|down>)/sqrt2), e.g. 'z,up', 'x,-y', "
+    "'pz,up'; 'unpolarised,SPIN' for I3/3 (x) |SPIN><SPIN| (a spin alone, 'up', is refused: write "
+    "its orbital part)"
+)
 INCIDENT_HELP = (
-    "incident must be 'x', 'y', 'z' (orbital dipole |L_j>, unpolarised spin), an orbital 3-vector "
+    f"incident must be a name ({NAMES_HELP}), an orbital 3-vector "
     "(unpolarised spin), a spinful 6-vector, or a 3x3 orbital / 6x6 spinful density matrix "
     f"(Hermitian, positive semidefinite, trace 1); {BASIS_3}; {BASIS_6}"
 )
@@ -89,28 +115,68 @@ def _check_density(mat: np.ndarray, basis: str) -> np.ndarray:
     return 0.5 * (mat + mat.conj().T) if dim == 6 else mat
 
 
+def _orbital(name: str, given: str, polarised: bool) -> tuple[np.ndarray, str]:
+    """(3x3 orbital density matrix, label) of the orbital part of a name."""
+    if name in UNPOLARISED:
+        return I3 / 3, "unpolarised"
+    try:
+        state = _incident.state(name)
+    except ValueError:
+        if not polarised:
+            raise ValueError(f"unknown incident {given!r}; {INCIDENT_HELP}") from None
+        order = " (the spin comes second: 'ORBITAL,SPIN')" if name in SPIN_STATES else ""
+        raise ValueError(f"unknown orbital part {name!r} of incident {given!r}{order}; {INCIDENT_HELP}") from None
+    return np.outer(state.amplitudes, state.amplitudes.conj()), state.label
+
+
+def named_density(name: str) -> tuple[np.ndarray, str]:
+    """The 6x6 density matrix of a named injection and the label of its orbital part.
+
+    ``"ORBITAL"`` is |ORBITAL><ORBITAL| (x) I2/2; ``"ORBITAL,SPIN"`` the pure product
+    |ORBITAL> (x) |SPIN> (see :data:`NAMES_HELP`); ``"unpolarised,SPIN"`` I3/3 (x) |SPIN><SPIN|
+    (``"unpolarised"`` alone: I6/6). Case and spaces are ignored.
+
+    Raises:
+        ValueError: an unknown orbital or spin part, or a spin without its orbital part.
+    """
+    key = name.strip().lower().replace(" ", "")
+    orb, sep, sp = key.partition(",")
+    if not sep:
+        if key in SPIN_STATES:
+            raise ValueError(
+                f"incident {name!r} names only a spin; give the orbital part too: 'z,{key}' for |L_z> "
+                f"(x) |{key}>, 'pz,{key}' for a p orbital, 'unpolarised,{key}' for I3/3 (x) |{key}><{key}|; "
+                f"{INCIDENT_HELP}"
+            )
+        rho, label = _orbital(orb, name, False)
+        return np.kron(rho, I2 / 2), label
+    rho, label = _orbital(orb, name, True)
+    if sp not in SPIN_STATES:
+        raise ValueError(f"unknown spin part {sp!r} of incident {name!r}; {INCIDENT_HELP}")
+    s = SPIN_STATES[sp]
+    return np.kron(rho, np.outer(s, s.conj())), label
+
+
 def incident_density(incident) -> np.ndarray:
     """The 6x6 incident density matrix for any accepted injection (host side).
 
     Args:
-        incident: ``"x"``, ``"y"``, ``"z"`` (|L_j><L_j| (x) I2/2), a nonzero orbital 3-vector
-            (normalised; unpolarised spin), a nonzero spinful 6-vector (normalised), a 3x3 orbital
-            density matrix (x) I2/2, or a 6x6 spinful density matrix. Basis order: |m = +1, 0, -1>
-            outer, |up, down> inner.
+        incident: a name (``"x"``, ``"y"``, ``"z"``: |L_j><L_j| (x) I2/2; ``"m=+1"``, ``"m=0"``,
+            ``"m=-1"``; ``"px"``, ``"py"``, ``"pz"``: a real p orbital (x) I2/2; spin-polarised
+            ``"z,up"``, ``"x,-y"``, ``"pz,+x"``, ``"unpolarised,up"``: see :data:`NAMES_HELP` and
+            docs/theory.md §12), a nonzero orbital 3-vector (normalised; unpolarised spin), a
+            nonzero spinful 6-vector (normalised), a 3x3 orbital density matrix (x) I2/2, or a 6x6
+            spinful density matrix. Basis order: |m = +1, 0, -1> outer, |up, down> inner.
 
     Returns:
         complex (6, 6), Hermitian, positive semidefinite, trace 1.
 
     Raises:
         ValueError: unknown name, wrong shape, non-finite, zero, or a matrix that is not a
-            density matrix; the message names the basis.
+            density matrix; the message names the accepted names and the basis.
     """
     if isinstance(incident, str):
-        key = incident.lower().removeprefix("l")
-        if key not in INCIDENT_STATES:
-            raise ValueError(f"unknown incident {incident!r}; {INCIDENT_HELP}")
-        v = INCIDENT_STATES[key]
-        return np.kron(np.outer(v, v.conj()), I2 / 2)
+        return named_density(incident)[0]
     try:
         arr = np.asarray(incident, dtype=complex)
     except (TypeError, ValueError) as err:
@@ -133,24 +199,48 @@ def incident_density(incident) -> np.ndarray:
 
 def injected_dipole(incident, dipole=None) -> np.ndarray:
     """Unit vector n of the injected orbital dipole n.L whose left-layer current normalises a
-    conversion: the named axis for ``"x"``, ``"y"``, ``"z"``, else ``dipole`` or <L> of the
-    incident density matrix."""
+    conversion: ``dipole`` if given, the named axis for ``"x"``, ``"y"``, ``"z"`` (also with a
+    spin part, ``"z,up"``), else the direction of <L> of the incident density matrix.
+
+    Raises:
+        ValueError: a bad ``dipole``; an injection with <L> = 0 (``"px"``, ``"pz,up"``,
+            ``"unpolarised,up"``, ...) and no ``dipole`` (the message names the override); a
+            ``dipole`` whose current vanishes for the injection by symmetry alone
+            (:func:`jaxorb.incident.dipole_current_vanishes`, docs/theory.md §12).
+    """
     axes = {"x": 0, "y": 1, "z": 2}
-    if dipole is None and isinstance(incident, str):
-        dipole = incident.lower().removeprefix("l")
-    if isinstance(dipole, str):
-        if dipole not in axes:
-            raise ValueError(f"dipole must be 'x', 'y', 'z' or a real 3-vector; got {dipole!r}")
-        return np.eye(3)[axes[dipole]]
-    if dipole is None:
-        rho = incident_density(incident)
-        n = np.array([np.trace(np.kron(op, I2) @ rho).real for op in (LX, LY, LZ)])
-        if np.linalg.norm(n) < 1e-12:
+    if dipole is not None:
+        if isinstance(dipole, str):
+            if dipole not in axes:
+                raise ValueError(f"dipole must be 'x', 'y', 'z' or a real 3-vector; got {dipole!r}")
+            n = np.eye(3)[axes[dipole]]
+        else:
+            n = np.asarray(dipole, dtype=float)
+            if n.shape != (3,) or not np.all(np.isfinite(n)) or np.linalg.norm(n) == 0:
+                raise ValueError(f"dipole must be a nonzero, finite real 3-vector; got {dipole!r}")
+            n = n / np.linalg.norm(n)
+        if _incident.dipole_current_vanishes(incident_density(incident), n):
+            given = repr(incident) if isinstance(incident, str) else "given"
             raise ValueError(
-                "the incident state carries no orbital dipole <L>; pass dipole='x', 'y', 'z' or a 3-vector"
+                f"the left-layer current of the dipole n.L, dipole = {dipole!r}, vanishes for the incident "
+                f"state {given} by the symmetry of the interface (rotations about z, mirror planes "
+                "containing z; docs/theory.md §12), so the conversion would be 0/0; pass a dipole whose "
+                "current does not vanish, or use jaxorb.profile for the currents themselves"
             )
+        return n
+    if isinstance(incident, str):
+        rho, label = named_density(incident)
+        if label in axes:
+            return np.eye(3)[axes[label]]
     else:
-        n = np.asarray(dipole, dtype=float)
-        if n.shape != (3,) or not np.all(np.isfinite(n)) or np.linalg.norm(n) == 0:
-            raise ValueError(f"dipole must be a nonzero, finite real 3-vector; got {dipole!r}")
+        rho = incident_density(incident)
+    n = np.array([np.trace(np.kron(op, I2) @ rho).real for op in (LX, LY, LZ)])
+    if np.linalg.norm(n) < 1e-12:
+        given = repr(incident) if isinstance(incident, str) else "given"
+        raise ValueError(
+            f"the incident state {given} carries no orbital dipole (<L> = 0: a quadrupole injection "
+            "'px', 'py', 'pz', or a spin injection 'unpolarised,SPIN'), and the conversion is normalised "
+            "by the injected dipole's left-layer current J_Lj(0-); pass dipole='x', 'y', 'z' or a real "
+            "3-vector to name it, or use jaxorb.profile for the currents themselves"
+        )
     return n / np.linalg.norm(n)

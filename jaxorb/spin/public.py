@@ -3,7 +3,8 @@ for a :class:`jaxorb.Params` with ``lam`` given (docs/theory.md §12).
 
 Parameters come as :class:`jaxorb.Params` (fields may be arrays: they broadcast, and the result
 gets their shape), incident states in every form the spinless API takes (names, ``jaxorb.along``,
-``jaxorb.amplitudes``; spin unpolarised) plus spinful 6-vectors and 3x3 / 6x6 density matrices.
+``jaxorb.amplitudes``; spin unpolarised) plus spin-polarised names (``"z,up"``, ``"pz,-x"``),
+spinful 6-vectors and 3x3 / 6x6 density matrices.
 Everything is checked on the host before a jitted core runs, in float64.
 """
 
@@ -24,18 +25,19 @@ BATCH = 32
 
 
 def injection(incident):
-    """``incident`` in a form :mod:`jaxorb.spin.inputs` reads: the axis names ``"x"``, ``"y"``,
-    ``"z"`` as they are (their dipole names the conversion's denominator), spinful 6-vectors and
-    3x3 / 6x6 density matrices as they are, every other state of :func:`jaxorb.incident.state`
-    (``"m=+1"``, :func:`jaxorb.along`, :func:`jaxorb.amplitudes`) as its 3x3 orbital density
-    matrix (spin unpolarised).
+    """``incident`` in a form :mod:`jaxorb.spin.inputs` reads: names as they are (the orbital
+    names of :func:`jaxorb.incident.state` and the spin-polarised ``"z,up"`` & co. of
+    :data:`jaxorb.spin.inputs.NAMES_HELP`; the axis names ``"x"``, ``"y"``, ``"z"`` name the
+    conversion's denominator), spinful 6-vectors and 3x3 / 6x6 density matrices as they are,
+    every other state of :func:`jaxorb.incident.state` (:func:`jaxorb.along`,
+    :func:`jaxorb.amplitudes`) as its 3x3 orbital density matrix (spin unpolarised).
 
     Raises:
         ValueError: not an incident state (the message names the accepted forms).
     """
     if isinstance(incident, str):
-        state = _incident.state(incident)
-        return state.label if state.label in ("x", "y", "z") else np.outer(state.amplitudes, state.amplitudes.conj())
+        incident_density(incident)
+        return incident
     if not isinstance(incident, _incident.State):
         try:
             shape = np.shape(incident)
@@ -77,13 +79,17 @@ def conversion(p: Params, incident="z", to: str = "Sz", at="inf", *, dipole=None
             :data:`jaxorb.params.PARAM_RANGES`; fields may be arrays (broadcast, the result has
             their shape). ``lam=None`` is refused: the spinless model has no spin current
             (``lam=0.0`` is its limit, where every spin current vanishes).
-        incident: ``"x"``, ``"y"``, ``"z"``, ``"m=+1"``, ``"m=0"``, ``"m=-1"``, :func:`jaxorb.along`,
-            :func:`jaxorb.amplitudes` (spin unpolarised), a spinful 6-vector or a 3x3 orbital /
-            6x6 spinful density matrix (:func:`jaxorb.spin.inputs.incident_density`).
+        incident: ``"x"``, ``"y"``, ``"z"``, ``"m=+1"``, ``"m=0"``, ``"m=-1"``, ``"px"``, ``"py"``,
+            ``"pz"``, :func:`jaxorb.along`, :func:`jaxorb.amplitudes` (spin unpolarised), a
+            spin-polarised name (``"z,up"``, ``"x,-y"``, ``"pz,+x"``, ``"unpolarised,up"``), a
+            spinful 6-vector or a 3x3 orbital / 6x6 spinful density matrix
+            (:func:`jaxorb.spin.inputs.incident_density`).
         to: observable in the numerator: ``Sx``, ``Sy``, ``Sz`` or an orbital one (``Lz``, ...).
         at: ``"inf"`` or one depth z >= 0 in 1/k_F.
         dipole: the injected dipole's axis (``"x"``, ``"y"``, ``"z"`` or a real 3-vector) when
-            ``incident`` names none; default <L> of the injection.
+            ``incident`` names none; default <L> of the injection (an injection with <L> = 0,
+            such as ``"pz"`` or ``"pz,up"``, is refused without it, and an axis whose current
+            vanishes by symmetry for the injection, 0/0, is refused; docs/theory.md §12).
         nodes: Gauss-Legendre nodes per kappa segment; default
             :func:`jaxorb.spin.api.nodes_for_depth` (64 at z = 0 or infinity, one more per 4 units
             of depth).
