@@ -5,10 +5,13 @@
   (the CLI, the examples): XLA's persistent compilation cache is pointed at a directory made
   fresh for this session (or at ``$JAX_COMPILATION_CACHE_DIR`` when the caller set one), so a
   pipeline compiled once is loaded, not compiled again, by every later test that builds the same
-  program. The in-memory caches are dropped after each test module, which keeps the peak memory
-  of one long pytest process near that of its largest module.
+  program. The in-memory caches are dropped after each test module and the freed memory is
+  returned to the system, which keeps the peak memory of one long pytest process near that of
+  its largest module.
 """
 
+import ctypes
+import ctypes.util
 import gc
 import os
 import shutil
@@ -37,11 +40,17 @@ def pytest_sessionfinish(session, exitstatus):
         shutil.rmtree(os.environ["JAX_COMPILATION_CACHE_DIR"], ignore_errors=True)
 
 
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if os.name == "posix" else None
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _release_compiled_programs():
     yield
     jax.clear_caches()
     gc.collect()
+    # glibc keeps freed compiler memory in its arenas; hand it back so the process stays small
+    if _LIBC is not None and hasattr(_LIBC, "malloc_trim"):
+        _LIBC.malloc_trim(0)
 
 
 @pytest.fixture

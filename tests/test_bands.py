@@ -5,6 +5,7 @@ from decimal import Decimal, getcontext
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jaxorb import bands, reference
 from jaxorb import operators as ops
@@ -68,6 +69,7 @@ def test_small_kappa_eigenvector_is_accurate():
     assert abs(naive - exact[1]) > 1e-6 * abs(exact[1])
 
 
+@pytest.mark.slow
 def test_kappa_zero_gives_limits_not_nan():
     md = reference.modes_at(0.5, 0.5, jnp.asarray(0.0), 0.0)
     u = np.asarray(md.u)

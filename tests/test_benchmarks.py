@@ -25,6 +25,7 @@ def _check_env(rec):
         assert key in env, key
 
 
+@pytest.mark.slow
 def test_grid_script(tmp_path):
     rec = _script("bench_grid").main(
         ["--size", "2", "--repeats", "1", "--baseline-points", "2", "--check-points", "2", "--out", str(tmp_path)]
@@ -46,6 +47,7 @@ def test_fig1_script(tmp_path):
     assert saved["depths"] == 16 and saved["max_abs_error"] < 1e-8
 
 
+@pytest.mark.slow
 def test_gradient_script(tmp_path):
     rec = _script("bench_gradient").main(["--size", "2", "--repeats", "1", "--out", str(tmp_path)])
     saved = json.loads((tmp_path / "gradient.json").read_text())
@@ -53,6 +55,7 @@ def test_gradient_script(tmp_path):
     _check_env(rec)
 
 
+@pytest.mark.slow
 def test_flop_count_script(tmp_path):
     rec = _script("flop_count").main(["--points", "4", "--out", str(tmp_path)])
     saved = json.loads((tmp_path / "flop_count.json").read_text())
@@ -98,6 +101,7 @@ def test_cli_bench_parser():
     assert args.size == 2 and args.out == "x" and args.func is cli._bench
 
 
+@pytest.mark.slow
 def test_numpy_baseline_matches_reference_at_a_point():
     """The NumPy baseline (benchmarks/numpy_baseline.py) agrees with the package."""
     import jaxorb as jo
@@ -118,6 +122,7 @@ def test_missing_baseline_says_how_to_get_it(monkeypatch, tmp_path):
         bench.numpy_baseline()
 
 
+@pytest.mark.slow
 def test_depth_script(tmp_path):
     rec = _script("bench_depth").main(["--size", "2", "--repeats", "1", "--out", str(tmp_path)])
     saved = json.loads((tmp_path / "depth.json").read_text())

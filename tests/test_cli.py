@@ -82,6 +82,7 @@ def test_negative_values_are_values_not_options():
     assert args.r == "-0.5:2:3" and args.U == "-1,0.5"
 
 
+@pytest.mark.slow
 def test_sweep_prints_small_results_computes_nothing_twice_and_verifies(tmp_path, capsys):
     grid = ["--quantity", "eta_yz_x", "--quantity", "delta_z", "--r", "0.5,2", "--alpha", "0,0.5", "--nodes", "6"]
     assert cli.main(["sweep", *grid]) == 0

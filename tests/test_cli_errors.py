@@ -221,6 +221,7 @@ def test_foreign_or_malformed_store_is_refused(tmp_path, command, kind, expected
     ],
     ids=["argparse", "validation", "distributed"],
 )
+@pytest.mark.slow
 def test_console_error_has_no_traceback(argv, expected):
     res = subprocess.run(
         [sys.executable, "-m", "jaxorb", *argv],

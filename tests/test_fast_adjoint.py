@@ -29,6 +29,7 @@ def _points(seed, count):
 
 @pytest.mark.parametrize("nodes", [None, 12])
 @pytest.mark.parametrize("case", CASES)
+@pytest.mark.slow
 def test_adjoint_matches_forward_mode(case, nodes):
     """Dot-product test: <ct, J v> from one jax.jvp equals <currents_vjp(ct), v>."""
     j, right, left = case
@@ -58,6 +59,7 @@ def _eta_forward_reference(U, r, a, nodes=None):
     return fast.forward_jacobian(value)(U, r, a)
 
 
+@pytest.mark.slow
 def test_reduce_currents_gradient_both_modes_match_forward_reference():
     eta = quantities.get("eta_yz_x").fn
     for U, r, a in _points(3, 1):
@@ -73,6 +75,7 @@ def test_reduce_currents_gradient_both_modes_match_forward_reference():
         np.testing.assert_allclose(g_ra, ref[1:], rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_gradient_matches_central_differences_under_jit_and_vmap():
     eta = quantities.get("eta_x2-y2_x").fn
     pts = np.array(_points(4, 6))
@@ -87,6 +90,7 @@ def test_gradient_matches_central_differences_under_jit_and_vmap():
     np.testing.assert_allclose(np.array(g[1]), np.array(fd_a), atol=2e-8)
 
 
+@pytest.mark.slow
 def test_vector_outputs_give_the_forward_mode_jacobian():
     """More output values than perturbed parameters: Jacobian by pushforwards, same values."""
     rho = profiles.density_matrix("z")
@@ -97,6 +101,7 @@ def test_vector_outputs_give_the_forward_mode_jacobian():
     np.testing.assert_allclose(np.array(jr), np.array(jf), rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.slow
 def test_ratio_and_memory_loss_gradients_match_central_differences():
     ratio = quantities.get("ratio_z").fn
     delta = quantities.get("delta_z").fn

@@ -18,6 +18,7 @@ def fast_currents():
 
 
 @pytest.mark.parametrize("inc", INCIDENTS)
+@pytest.mark.slow
 def test_surface_currents_match_reference(rng, inc, fast_currents):
     rho = profiles.density_matrix(inc)
     const_rho = jax.jit(lambda U, r, a: fast.surface_currents(U, r, a, rho, ("Lyz", "Lz2"), ("Lx", "Lz"), nodes=20))
@@ -32,6 +33,7 @@ def test_surface_currents_match_reference(rng, inc, fast_currents):
         assert abs(left_c[1] - ref["left"][OPERATOR_NAMES.index("Lz")]) < 1e-12
 
 
+@pytest.mark.slow
 def test_graded_rule_quantities_match_reference(rng):
     names = ("eta_yz_x", "eta_x2-y2_x", "eta_z2_z", "ratio_z")
     fns = jax.jit(lambda U, r, a: jnp.stack([quantities.get(n).fn(U, r, a, 0.0) for n in names]))
@@ -42,6 +44,7 @@ def test_graded_rule_quantities_match_reference(rng):
         assert np.abs(got - ref).max() < 1e-12, (U, r, a, got - ref)
 
 
+@pytest.mark.slow
 def test_public_api_uses_fast_path_with_int_nodes():
     p = jo.Params(0.4, 0.9, 0.5)
     for inc in ("x", "y"):
@@ -54,6 +57,7 @@ def test_public_api_uses_fast_path_with_int_nodes():
 
 
 @pytest.mark.parametrize("U, r, a", SPECIAL[:3] + [(0.5, 5.2, 0.7)])
+@pytest.mark.slow
 def test_default_rule_is_converged(U, r, a):
     """Default graded rule against a refined one: 1e-10 also next to the interface-state kink."""
     names = ("eta_yz_x", "eta_x2-y2_x", "eta_z2_z", "delta_z")
@@ -62,6 +66,7 @@ def test_default_rule_is_converged(U, r, a):
     assert np.abs(base - fine).max() < 1e-10
 
 
+@pytest.mark.slow
 def test_float32_fast_path():
     f = quantities.get("eta_yz_x").fn
     ref = float(f(0.5, 0.7, 0.4))
@@ -71,6 +76,7 @@ def test_float32_fast_path():
     assert abs(float(v) - ref) < 1e-4 * max(1.0, abs(ref))
 
 
+@pytest.mark.slow
 def test_dipole_weights_follow_the_injected_axis():
     vec = jo.amplitudes(0.3, -0.1 + 0.2j, 0.5)
     ndip = transport.injected_dipole(vec)
@@ -82,6 +88,7 @@ def test_dipole_weights_follow_the_injected_axis():
     assert DIPOLES == ("Lx", "Ly", "Lz")
 
 
+@pytest.mark.slow
 def test_joint_quantities_equal_individual_ones():
     names = ("eta_yz_x", "eta_x2-y2_x", "eta_z2_z", "delta_z", "ratio_y", "c_z")
     joint = jax.jit(quantities.joint(names))
@@ -121,6 +128,7 @@ def test_packed_currents_of_several_injections_equal_one_solve_per_injection():
         fast.packed_currents(U, r, a, (("middle", "Lx", profiles.density_matrix("x")),))
 
 
+@pytest.mark.slow
 def test_joint_of_several_injections_differentiates_like_the_single_quantities():
     """joint() with two injections takes its values from the packed path and its derivatives
     from the per-injection path: forward and reverse mode in (U, r, alpha) equal the single

@@ -11,6 +11,7 @@ from jaxorb import DIPOLES, fast, profiles, quadrature, reference, transport
 
 
 @pytest.mark.parametrize("inc", ["x", "z"])
+@pytest.mark.slow
 def test_mean_torque_matches_reference(inc):
     rho = profiles.density_matrix(inc)
     ndip = transport.injected_dipole(inc)
@@ -25,6 +26,7 @@ def test_mean_torque_matches_reference(inc):
 
 
 @pytest.mark.parametrize("kind", ["density", "current", "torque"])
+@pytest.mark.slow
 def test_depth_average_equals_the_reference(kind):
     """fast.depth_average (closed-form solve, one node sum) against the reference (6x6 solve per
     (kappa, phi), pointwise observables) on the same depth rule, at the surface and in depth."""
@@ -43,6 +45,7 @@ def test_depth_average_equals_the_reference(kind):
                     assert abs(got - float(want[k, 0])) < 1e-12
 
 
+@pytest.mark.slow
 def test_depth_average_derivatives_in_parameters_and_depth():
     """Forward-mode derivatives (forward_jacobian over U, r, alpha and z) against central
     differences, under jit; the traced-rho path gives the same values."""
@@ -60,6 +63,7 @@ def test_depth_average_derivatives_in_parameters_and_depth():
     assert abs(float(traced(p, jnp.asarray(rho))) - float(f(p))) < 1e-15
 
 
+@pytest.mark.slow
 def test_current_change_is_the_mean_torque_of_the_reference():
     """c = J(inf) - J(0) and c(D) = J(D) - J(0) on the fast path against the reference."""
     for j in "xz":

@@ -1,10 +1,12 @@
 """Forward-mode derivative rules of the fast path (jaxorb.fast.derivatives)."""
 
 import jax
+import pytest
 
 from jaxorb import quantities
 
 
+@pytest.mark.slow
 def test_gradient_is_exact_through_forward_jacobian():
     """jax.grad (through the custom JVP) equals central differences, also to second order
     (reverse = forward mode is in tests/test_gradients.py)."""

@@ -65,6 +65,7 @@ def test_fig2_marks_the_noncommuting_limit_and_documents_keys():
     assert set(d) - {"keys"} <= set(d["keys"])
 
 
+@pytest.mark.slow
 def test_summary_json_is_strict_documented_and_exact(tmp_path):
     summary = plotting.reproduce(tmp_path, which=("fig1",), progress=lambda *_: None)
     text = (tmp_path / "summary.json").read_text()

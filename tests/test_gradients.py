@@ -67,6 +67,7 @@ def profile_gradient():
 
 
 @pytest.mark.parametrize("r", [1e-12, 0.0])
+@pytest.mark.slow
 def test_gradient_finite_at_vanishing_crystal_field(r):
     for name in ("eta_yz_x", "eta_z2_z", "c_z", "delta_z"):
         g = np.array(compiled.gradient(name)(0.5, r, 0.0, 0.0))
@@ -74,6 +75,7 @@ def test_gradient_finite_at_vanishing_crystal_field(r):
     assert np.isfinite(profile_gradient()(r))
 
 
+@pytest.mark.slow
 def test_forward_and_reverse_mode_agree():
     # the reverse-mode gradient is the one the other tests compile; forward mode is compiled here
     rev = compiled.gradient("eta_yz_x")(0.4, 0.9, 0.5, 0.0)

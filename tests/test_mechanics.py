@@ -16,6 +16,7 @@ def test_paper_chain():
     assert np.isclose(jo.angular_acceleration(-0.306, thickness_m=20e-9, mass=8.48e-23), w / 2, rtol=2e-3)
 
 
+@pytest.mark.slow
 def test_anchor_chain():
     """c = -0.27471 (U = r = 0.5, alpha = 0, |L_z>) -> about -781 rad/s^2."""
     c = jo.mean_torque(jo.Params(0.5, 0.5, 0.0), "z")
@@ -59,6 +60,7 @@ def test_bad_cylinder_input(kw, match):
         jo.cylinder_mass(**kw)
 
 
+@pytest.mark.slow
 def test_thickness_units_cannot_be_mixed_up():
     """mean_torque's thickness is in 1/k_F (thickness_kF), angular_acceleration's in metres
     (thickness_m): the bare word is refused where it would be read in the other unit."""
@@ -73,6 +75,7 @@ def test_thickness_units_cannot_be_mixed_up():
     assert np.isclose(jo.angular_acceleration(-0.3, k_F=k_F, thickness_m=d_m), jo.angular_acceleration(-0.3))
 
 
+@pytest.mark.slow
 def test_mean_torque_takes_an_array_of_thicknesses():
     p = jo.Params(0.5, 0.5, 0.0)
     d = np.array([0.0, 10.0, np.inf])

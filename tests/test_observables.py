@@ -66,6 +66,7 @@ commutator_torque_lz = jax.jit(
 
 
 @pytest.mark.parametrize("params", [(0.5, 0.5, 0.0), (0.3, 1.5, 0.8), (0.7, 4.0, -1.2)])
+@pytest.mark.slow
 def test_averaged_continuity(params):
     """After the Fermi average: tau = dJ/dz (finite differences of the averaged current), and for
     |L_z> the averaged commutator torque equals the profile's torque."""
@@ -111,6 +112,7 @@ def test_selection_rules(alpha):
     assert px.density["Lx2-y2"][0] > 0 and py.density["Lx2-y2"][0] < 0
 
 
+@pytest.mark.slow
 def test_no_crystal_field_limits():
     """r = 0: no torsional quadrupole (at alpha = 0: the interfacial Rashba term alone does
     create some), every current constant in z and c = 0 (H_R commutes with every L-operator)."""

@@ -44,6 +44,7 @@ def test_finds_known_maximum_from_most_starts():
     assert res.history["r"].shape == (201, 4) and res.history["value"].shape == (201, 4)
 
 
+@pytest.mark.slow
 def test_reproducible_and_bounded():
     kw = dict(bounds={"r": (0.0, 20.0), "alpha": (0.0, 3.0)}, starts=3, steps=15, seed=7, progress=False)
     a = jo.maximize("eta_z2_z", **kw)
@@ -58,6 +59,7 @@ def test_reproducible_and_bounded():
     assert a.values.max() >= a.history["value"][0].max() - 1e-12
 
 
+@pytest.mark.slow
 def test_minimize_memory_loss_and_custom_objective():
     res = jo.minimize(
         "delta_z",
@@ -91,6 +93,7 @@ def test_bad_input(kw, match):
         jo.maximize(objective, **kw)
 
 
+@pytest.mark.slow
 def test_cli_optimize(tmp_path, capsys):
     """The bounds grammar lo:hi:n sets the landscape too; an optimum on a bound is reported."""
     out = tmp_path / "opt"

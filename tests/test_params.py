@@ -100,6 +100,7 @@ def test_one_domain_definition():
 
 
 @pytest.mark.parametrize("value", [[1.0, 2.0], np.array([[1.0], [3.0]])])
+@pytest.mark.slow
 def test_memory_loss_broadcasts_transparency(value):
     """An array of transparencies broadcasts against the parameters (it used to crash the
     Newton iteration's carry)."""
@@ -161,6 +162,7 @@ def test_memory_limit_is_configurable(monkeypatch):
         params.memory_limit()
 
 
+@pytest.mark.slow
 def test_profile_broadcasts_array_parameters():
     """Array-valued Params used to fail with a TypeError; every field gets the broadcast shape
     as leading dimensions and equals the point-by-point profile."""

@@ -31,6 +31,7 @@ FLOAT32_ERROR = 5e-6
 @pytest.mark.parametrize(
     "name", [pytest.param(n, marks=pytest.mark.slow) if n in ("mean_torque", "profile") else n for n in sorted(CALLS)]
 )
+@pytest.mark.slow
 def test_dtype_is_honoured_in_both_process_modes(name):
     """With x64 switched off after import, float64 is still float64 (it used to come back
     float32), and float32 given as a NumPy dtype is float32 and agrees to FLOAT32_ERROR."""

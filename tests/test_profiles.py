@@ -25,6 +25,7 @@ def test_anchor_values():
 
 
 @pytest.mark.parametrize("inc", ["x", "y", "z", jo.amplitudes(0.3, -0.1 + 0.2j, 0.5)])
+@pytest.mark.slow
 def test_fast_path_matches_reference(rng, inc):
     z = np.array([0.0, 1.3, 7.0, 25.0])
     vec = jo.operators.incident_vector(inc)
@@ -37,6 +38,7 @@ def test_fast_path_matches_reference(rng, inc):
             assert np.abs(np.asarray(fast[key]) - np.asarray(ref[key])).max() < 1e-12, key
 
 
+@pytest.mark.slow
 def test_profile_converged_next_to_the_interface_resonance():
     """At U = 0.5, r = 3.43, alpha = 0 an interface state sits just outside the Fermi disk (a pole
     of the integrand next to kappa = k_F): the default profile at z = 0 agrees with a ten times
@@ -53,6 +55,7 @@ def test_profile_converged_next_to_the_interface_resonance():
     assert err_plain > 1e-7 and err < 1e-3 * err_plain
 
 
+@pytest.mark.slow
 def test_public_profile_reference_option():
     p = jo.Params(0.4, 0.9, 0.5)
     a = jo.profile(p, [0.0, 2.0], "x")
@@ -74,6 +77,7 @@ def test_profile_shapes_and_keys():
     assert np.allclose(sub.density["Lyz"], prof.density["Lyz"], atol=1e-15)
 
 
+@pytest.mark.slow
 def test_jit_and_vmap_agree_with_loop():
     z = jnp.array([0.0, 3.0])
     rho = jnp.asarray(profiles.density_matrix("x"))
@@ -86,6 +90,7 @@ def test_jit_and_vmap_agree_with_loop():
     assert np.allclose(f(0.9), batched[1][0], atol=1e-14)
 
 
+@pytest.mark.slow
 def test_float32_agrees_within_stated_error():
     p = jo.Params(0.5, 0.5, 0.3)
     z = np.array([0.0, 10.0, 50.0])

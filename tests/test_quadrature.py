@@ -43,6 +43,7 @@ def test_doubling_nodes_changes_surface_values_below_1e10(params):
 
 
 @pytest.mark.parametrize("params", [(0.5, 0.5, 0.0), (0.5, 0.05, 0.0), (0.9, 0.5, 0.0), (0.0, 1.5, 1.0)])
+@pytest.mark.slow
 def test_default_nodes_follow_depth(params):
     """nodes_for_depth keeps profiles converged to 1e-9 out to z = 200."""
     z = np.array([0.0, 50.0, 100.0, 200.0])
@@ -53,6 +54,7 @@ def test_default_nodes_follow_depth(params):
         assert np.abs(np.asarray(a[key]) - np.asarray(b[key])).max() < 1e-9, key
 
 
+@pytest.mark.slow
 def test_phi_rule_exact_from_five_points():
     args = (0.4, 1.2, 0.9, ops.INCIDENT_STATES["x"], np.array([0.0, 4.0]))
     ref = reference.fermi_averages(*args, n=16, n_phi=11)
@@ -70,6 +72,7 @@ def test_collapsed_segments_stay_finite():
         assert np.all(np.isfinite(np.asarray(v)))
 
 
+@pytest.mark.slow
 def test_graded_rule_integrates_and_moves_with_parameters():
     def moment(U, r):
         rule = quadrature.graded_rule(U, r)
@@ -87,6 +90,7 @@ def test_graded_rule_integrates_and_moves_with_parameters():
     assert abs(float((r0.weight * r0.kappa**2).sum()) - 0.5) < 1e-14
 
 
+@pytest.mark.slow
 def test_depth_rule_is_the_graded_rule_at_the_default_size_and_grows_with_depth():
     """At 24 nodes per segment the depth rule is the interface quantities' graded rule (profiles
     at z = 0 equal them); larger sizes add nodes to the inner segments and the outer panel, and

@@ -46,6 +46,7 @@ def test_aliases_mean_the_canonical_quantity(alias, name):
     assert (q.unit, q.description, q.label, q.uses_z) == tuple(quantities.info(name)[1:5])
 
 
+@pytest.mark.slow
 def test_alias_and_api_spelling_give_the_same_number():
     """eta_yz_x, eta_Lyz_x and jo.efficiency(..., quadrupole="Lyz") are one quantity."""
     p = (0.5, 1.3, 0.4)
@@ -58,6 +59,7 @@ def test_alias_and_api_spelling_give_the_same_number():
 
 
 @pytest.mark.parametrize("short", ["xy", "yz", "zx", "x2-y2", "z2"])
+@pytest.mark.slow
 def test_efficiency_takes_the_quadrupole_without_its_L(short):
     """As in the quantity names (eta_yz_x = eta_Lyz_x): quadrupole="yz" is "Lyz"."""
     p = jo.Params(0.5, 1.3, 0.4)

@@ -116,6 +116,7 @@ def test_lam_edges_are_converged_with_the_default_rule():
 POINT = (0.7, 0.25, 0.2, -0.2)
 
 
+@pytest.mark.slow
 def test_conversion_wraps_the_spin_module():
     p = jo.Params(*POINT)
     for at in ("inf", 0.0):
@@ -127,6 +128,7 @@ def test_conversion_wraps_the_spin_module():
         assert float(jo.conversion(p, same, nodes=NODES)) == pytest.approx(want, abs=1e-14)
 
 
+@pytest.mark.slow
 def test_conversion_vanishes_without_spin_orbit_and_broadcasts():
     zero = jo.conversion(jo.Params(0.5, 1.3, 0.4, 0.0), "z", "Sz", nodes=NODES)
     assert abs(float(zero)) < 1e-14
@@ -143,6 +145,7 @@ def test_conversion_vanishes_without_spin_orbit_and_broadcasts():
 _CONV_GRAD = jax.jit(jax.value_and_grad(lambda lam: jo.conversion(jo.Params(0.5, 0.5, 0.3, lam), nodes=NODES)))
 
 
+@pytest.mark.slow
 def test_conversion_gradient_in_lam_matches_central_differences():
     h = 1e-5
     for lam in (0.1, -0.15):
@@ -157,6 +160,7 @@ def test_conversion_gradient_in_lam_matches_central_differences():
 # jo.profile with lam
 
 
+@pytest.mark.slow
 def test_profile_with_lam_is_the_spinful_profile_and_the_spinless_one_at_lam_zero():
     """One compile: lam = (0, -0.2) broadcast; the lam = 0 row is the spinless profile, the other
     has spin currents whose spin-orbit torques cancel those on L (docs/theory.md §12)."""
@@ -215,6 +219,7 @@ def test_conversion_quantities_are_listed_with_unit_and_meaning():
         jo.sweep("conv_Sx_z", lam=0.1)
 
 
+@pytest.mark.slow
 def test_sweep_of_conversions_is_jo_conversion_point_by_point(conv_sweep):
     ds = conv_sweep
     assert ds["conv_Sz_z"].dims == ("r", "lam") and ds["lam"].attrs["units"] == "E_F"

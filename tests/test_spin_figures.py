@@ -38,6 +38,7 @@ def _at(d, lam):
     return int(np.argmin(np.abs(np.asarray(d["lam"]) - lam)))
 
 
+@pytest.mark.slow
 def test_data_are_finite_and_documented(data):
     assert set(data) - {"keys"} <= set(data["keys"])
     for key in ("far_field", "interface"):

@@ -142,6 +142,7 @@ def test_phi_integrand_is_a_trig_polynomial_of_degree_five():
 
 
 @pytest.mark.parametrize("U,r,alpha,lam", PARAMS)
+@pytest.mark.slow
 def test_probability_current_conserved(U, r, alpha, lam):
     rng = np.random.default_rng(11)
     rho = random_density(rng)
@@ -151,6 +152,7 @@ def test_probability_current_conserved(U, r, alpha, lam):
 
 
 @pytest.mark.parametrize("U,r,alpha,lam", PARAMS)
+@pytest.mark.slow
 def test_spin_currents_continuous_lz_only_at_zero_alpha(U, r, alpha, lam):
     rng = np.random.default_rng(5)
     rho = random_density(rng, rank=2)
@@ -201,6 +203,7 @@ def test_rotation_covariance_ly_is_lx_rotated():
 
 
 @pytest.mark.parametrize("incident", ["x", "z"])
+@pytest.mark.slow
 def test_lam_zero_reproduces_spinless_model(incident):
     U, r, alpha = 0.35, 1.7, 0.8
     out = prof(U, r, alpha, 0.0, spin.incident_density(incident))

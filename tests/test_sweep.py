@@ -21,6 +21,7 @@ sweep_mod = importlib.import_module("jaxorb.sweep")  # the module (jaxorb.sweep 
 # values
 
 
+@pytest.mark.slow
 def test_sweep_equals_public_api_point_by_point():
     U = np.array([0.2, 0.5])
     r = np.array([0.0, 1.5, 4.0])

@@ -24,6 +24,7 @@ def test_efficiency_invariant_under_incident_normalisation():
     assert abs(jo.efficiency(jo.Params(0.5, 0.7, 0.4), jo.amplitudes(*(3.0 * vec)), "Lyz", nodes=24) - base) < 1e-14
 
 
+@pytest.mark.slow
 def test_efficiency_limits_without_crystal_field():
     """At r = alpha = 0, H_R = k^2 + U commutes with every L-operator: each orbital channel is
     transmitted with the same scalar amplitude, and every current is continuous, so
@@ -37,6 +38,7 @@ def test_efficiency_limits_without_crystal_field():
     assert abs(jo.efficiency(p0, "x", "Lyz")) < 1e-14
 
 
+@pytest.mark.slow
 def test_efficiency_broadcast_vmap_and_grad():
     rs = np.array([0.2, 0.5, 1.5])
     grid = jo.efficiency(jo.Params(0.5, rs, 0.3), "x", "Lyz")
@@ -55,6 +57,7 @@ def test_efficiency_broadcast_vmap_and_grad():
     assert abs(g - fd) < 1e-6 * max(1.0, abs(fd))
 
 
+@pytest.mark.slow
 def test_memory_loss_basics():
     alphas = np.array([0.0, 0.25, 0.5, 1.0, 2.0])
     d = np.asarray(jo.memory_loss(jo.Params(0.5, 0.5, alphas), "z", 2.0))
@@ -84,6 +87,7 @@ def test_memory_loss_nan_below_ratio_one():
     assert np.isnan(jo.memory_loss(P, "x"))
 
 
+@pytest.mark.slow
 def test_memory_loss_gradient_matches_finite_differences():
     f = lambda a: jo.memory_loss(jo.Params(0.5, 0.5, a), "z", 2.0)  # noqa: E731
     for a in (0.3, 0.9, 1.7):
@@ -100,6 +104,7 @@ def test_memory_loss_gradient_matches_finite_differences():
     assert jax.grad(f)(0.0) == 0.0  # the kink at delta = 0: subgradient 0, not NaN
 
 
+@pytest.mark.slow
 def test_memory_loss_gradient_is_nan_where_delta_is_missing():
     """Below ratio 1 delta is NaN; its derivative must be NaN in forward AND reverse mode, not a
     silent 0 from the transpose of a NaN added after the linear map."""
@@ -114,6 +119,7 @@ def test_memory_loss_gradient_is_nan_where_delta_is_missing():
 
 
 @pytest.mark.parametrize("inc", ["z", "x"])
+@pytest.mark.slow
 def test_integrated_continuity(inc):
     """int_0^Z tau dz = J(Z) - J(0) for several Z (Gauss-Legendre in z on the profile's torque)."""
     p = jo.Params(0.5, 1.5, 0.4)
@@ -126,6 +132,7 @@ def test_integrated_continuity(inc):
         assert abs(integral - jo.mean_torque(p, inc, thickness_kF=Z, nodes=40)) < 1e-10
 
 
+@pytest.mark.slow
 def test_mean_torque_r_limits():
     """c = 0 at r = 0 exactly; as r -> 0+, c(D) -> 0 while c(inf) tends to a nonzero limit
     (z -> inf and r -> 0 do not commute, docs/theory.md §7)."""
@@ -140,6 +147,7 @@ def test_mean_torque_r_limits():
         assert abs(c[1] - limit) < 2e-3 and abs(c[0] - c[1]) < 5e-3
 
 
+@pytest.mark.slow
 def test_mean_torque_ordering_and_values():
     c = {r: jo.mean_torque(jo.Params(0.5, r, 0.0), "z") for r in (0.5, 1.5, 10.0)}
     assert abs(c[1.5]) > abs(c[0.5]) > abs(c[10.0])
@@ -147,6 +155,7 @@ def test_mean_torque_ordering_and_values():
     assert abs(jo.mean_torque(P, "z", thickness_kF=10.0) + 0.33) < 5e-3
 
 
+@pytest.mark.slow
 def test_mean_torque_equals_profile_difference():
     prof = jo.profile(jo.Params(0.3, 2.0, 0.5), np.array([0.0, 7.0]), "x")
     assert abs(jo.mean_torque(jo.Params(0.3, 2.0, 0.5), "x") - (prof.current_inf["Lx"] - prof.current["Lx"][0])) < 1e-12
