@@ -225,3 +225,24 @@ def test_dipole_override_whose_current_vanishes_by_symmetry_is_refused():
     transport._prepare(p, "pz", None, "z", ratio=False)
     transport._prepare(p, jo.amplitudes(*TILTED), None, "y")
     assert np.array_equal(injected_dipole("pz,+x", dipole="x"), [1.0, 0.0, 0.0])
+
+
+def test_conversion_refuses_a_dipole_without_left_current_at_these_parameters():
+    """'pz,up' has a J_Lz(0-) only through the spin-orbit term: at lam = 0 it vanishes and the
+    ratio would be noise over ~1e-17; a nonzero lam gives a finite, small-denominator ratio."""
+    with pytest.raises(ValueError, match="vanishes at these parameters"):
+        jo.conversion(jo.Params(0.5, 0.5, 0.3, lam=0.0), "pz,up", dipole="z", nodes=8)
+    with pytest.raises(ValueError, match="flat index 1"):
+        jo.conversion(jo.Params(0.5, 0.5, 0.3, lam=[0.2, 0.0]), "pz,up", dipole="z", nodes=8)
+    top, left = spin.api.conversion_parts(0.5, 0.5, 0.3, 0.2, *_pz_up_args())
+    assert abs(float(left)) > 1e-3
+    assert np.isclose(
+        float(top / left), float(jo.conversion(jo.Params(0.5, 0.5, 0.3, 0.2), "pz,up", dipole="z", nodes=8))
+    )
+
+
+def _pz_up_args():
+    rho, ndip, target, depth, nodes, at_inf = spin.api.conversion_args(
+        spin.public.injection("pz,up"), "Sz", "inf", "z", 8
+    )
+    return np.asarray(rho), np.asarray(ndip), depth, target, nodes, at_inf

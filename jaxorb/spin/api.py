@@ -116,9 +116,14 @@ def spin_profile(U, r, alpha, lam, z, incident="x", *, observables=None, nodes: 
     return SpinProfile(z=z_arr, nodes=nodes, **named)
 
 
+#: |J_{n.L}(0-)| below this (in hbar * hbar k_F / m) leaves the conversion undefined: the
+#: injected dipole carries no left-layer current there (e.g. a spin-polarised p orbital at lam = 0).
+LEFT_CURRENT_TOL = 1e-12
+
+
 @functools.partial(jax.jit, static_argnames=("target", "n", "at_inf"))
-def conversion_core(U, r, alpha, lam, rho_in, ndip, depth, target: str, n: int, at_inf: bool):
-    """J_target(depth or inf) / (n . J_L)(0-) for one incident density matrix (pure, jittable).
+def conversion_parts(U, r, alpha, lam, rho_in, ndip, depth, target: str, n: int, at_inf: bool):
+    """(J_target(depth or inf), (n . J_L)(0-)): numerator and denominator of the conversion.
 
     Args:
         U, r, alpha, lam: scalars. rho_in: (6, 6). ndip: (3,) unit dipole direction.
@@ -132,7 +137,34 @@ def conversion_core(U, r, alpha, lam, rho_in, ndip, depth, target: str, n: int, 
         top = ex.at_infinity(coef, e.exponent)
     else:
         top = ex.evaluate(coef, e.exponent, jnp.reshape(depth, (1,)))[0]
+    return top, left
+
+
+@functools.partial(jax.jit, static_argnames=("target", "n", "at_inf"))
+def conversion_core(U, r, alpha, lam, rho_in, ndip, depth, target: str, n: int, at_inf: bool):
+    """J_target(depth or inf) / (n . J_L)(0-) for one incident density matrix (pure, jittable);
+    arguments as :func:`conversion_parts`."""
+    top, left = conversion_parts(U, r, alpha, lam, rho_in, ndip, depth, target, n, at_inf)
     return top / left
+
+
+def refuse_vanishing_left_current(left) -> None:
+    """Raise where the concrete denominator (n . J_L)(0-) vanishes (no-op under a trace).
+
+    Raises:
+        ValueError: |(n . J_L)(0-)| < :data:`LEFT_CURRENT_TOL` at some point.
+    """
+    if isinstance(left, jax.core.Tracer):
+        return
+    arr = np.asarray(left)
+    small = np.abs(arr) < LEFT_CURRENT_TOL
+    if np.any(small):
+        where = "" if arr.ndim == 0 else f" (at flat index {int(np.flatnonzero(small)[0])} of the parameters)"
+        raise ValueError(
+            f"the injected dipole's left-layer current J_(n.L)(0-) = {float(arr[small].flat[0]):.3g} vanishes at these "
+            f"parameters{where}, so the conversion ratio is undefined (a spin-polarised p orbital carries no orbital "
+            "current at lam = 0); choose a dipole= axis that carries current, or use jaxorb.profile"
+        )
 
 
 def conversion(U, r, alpha, lam, incident="z", to: str = "Sz", at="inf", *, dipole=None, nodes: int | None = None):
@@ -154,11 +186,14 @@ def conversion(U, r, alpha, lam, incident="z", to: str = "Sz", at="inf", *, dipo
         scalar array.
 
     Raises:
-        ValueError: invalid parameters, injection, name, depth or node count.
+        ValueError: invalid parameters, injection, name, depth or node count, or an injected
+            dipole without left-layer current at these parameters.
     """
     validate_params(U, r, alpha, lam)
     rho, ndip, target, depth, nodes, at_inf = conversion_args(incident, to, at, dipole, nodes)
-    return conversion_core(U, r, alpha, lam, jnp.asarray(rho), jnp.asarray(ndip), depth, target, nodes, at_inf)
+    top, left = conversion_parts(U, r, alpha, lam, jnp.asarray(rho), jnp.asarray(ndip), depth, target, nodes, at_inf)
+    refuse_vanishing_left_current(left)
+    return top / left
 
 
 def conversion_args(incident, to, at, dipole, nodes):

@@ -57,10 +57,10 @@ def _flat(p: Params, shape: tuple[int, ...]):
 
 @functools.partial(jax.jit, static_argnames=("target", "n", "at_inf"))
 def _conversion_points(U, r, alpha, lam, rho, ndip, depth, target: str, n: int, at_inf: bool):
-    """:func:`jaxorb.spin.api.conversion_core` over flat parameter arrays (P,), in batches."""
+    """:func:`jaxorb.spin.api.conversion_parts` over flat parameter arrays (P,), in batches."""
 
     def one(x):
-        return api.conversion_core(x[0], x[1], x[2], x[3], rho, ndip, depth, target, n, at_inf)
+        return api.conversion_parts(x[0], x[1], x[2], x[3], rho, ndip, depth, target, n, at_inf)
 
     return jax.lax.map(one, (U, r, alpha, lam), batch_size=BATCH)
 
@@ -99,7 +99,8 @@ def conversion(p: Params, incident="z", to: str = "Sz", at="inf", *, dipole=None
 
     Raises:
         ValueError: lam missing, a parameter outside its range or at a singular point
-            (lam = 1 - U, lam = -(1 - U)/2), a bad injection, dipole, name, depth or node count.
+            (lam = 1 - U, lam = -(1 - U)/2), a bad injection, dipole, name, depth or node count,
+            or (for concrete parameters) an injected dipole without left-layer current there.
     """
     shape = check_params(p, spin=True)
     inc = injection(incident)
@@ -107,8 +108,11 @@ def conversion(p: Params, incident="z", to: str = "Sz", at="inf", *, dipole=None
         if not shape:
             return api.conversion(p.U, p.r, p.alpha, p.lam, inc, to, at, dipole=dipole, nodes=nodes)
         rho, ndip, target, depth, nodes, at_inf = api.conversion_args(inc, to, at, dipole, nodes)
-        out = _conversion_points(*_flat(p, shape), jnp.asarray(rho), jnp.asarray(ndip), depth, target, nodes, at_inf)
-        return out.reshape(shape)
+        top, left = _conversion_points(
+            *_flat(p, shape), jnp.asarray(rho), jnp.asarray(ndip), depth, target, nodes, at_inf
+        )
+        api.refuse_vanishing_left_current(left)
+        return (top / left).reshape(shape)
 
 
 def observable_names(observables) -> tuple[str, ...]:
