@@ -15,11 +15,12 @@ import numpy as np
 
 from ..params import validate_count, validate_depths
 from . import expansion as ex
+from . import fast as spin_fast
 from . import quadrature
 from .inputs import incident_density, injected_dipole, validate_params
 from .operators import NAMES, check_names
 
-_DIPOLE_NAMES = ("Lx", "Ly", "Lz")
+DIPOLE_NAMES = ("Lx", "Ly", "Lz")
 #: Extra nodes per segment per unit of depth: the integrand oscillates in kappa like
 #: exp(i (q_B - q_B') z), so the nodes needed grow linearly with z.
 NODES_PER_DEPTH = 0.25
@@ -129,7 +130,7 @@ def conversion_parts(U, r, alpha, lam, rho_in, ndip, depth, target: str, n: int,
         U, r, alpha, lam: scalars. rho_in: (6, 6). ndip: (3,) unit dipole direction.
         depth: scalar depth (ignored when ``at_inf``). target: observable name (static).
     """
-    names = (target,) + _DIPOLE_NAMES
+    names = (target,) + DIPOLE_NAMES
     e = ex.expansion(U, r, alpha, lam, rho_in, names, n)
     left = jnp.dot(e.current_left[1:], ndip)
     coef = e.current[0]
@@ -173,6 +174,8 @@ def conversion(U, r, alpha, lam, incident="z", to: str = "Sz", at="inf", *, dipo
     The denominator is the left-layer current at z = 0- of the injected dipole n.L (``"x"``,
     ``"y"``, ``"z"`` name it; else ``dipole`` or <L> of the injection); the numerator the current
     of ``to`` in the right layer at depth ``at`` (``"inf"`` for the non-oscillating far field).
+    At infinity and at z = 0 both come from the closed-form fast path, elsewhere from the depth
+    expansion (:func:`conversion_values`).
 
     Args:
         U, r, alpha, lam: scalars.
@@ -191,9 +194,47 @@ def conversion(U, r, alpha, lam, incident="z", to: str = "Sz", at="inf", *, dipo
     """
     validate_params(U, r, alpha, lam)
     rho, ndip, target, depth, nodes, at_inf = conversion_args(incident, to, at, dipole, nodes)
-    top, left = conversion_parts(U, r, alpha, lam, jnp.asarray(rho), jnp.asarray(ndip), depth, target, nodes, at_inf)
+    flat = tuple(jnp.reshape(jnp.asarray(x, dtype=jnp.float64), (1,)) for x in (U, r, alpha, lam))
+    top, left = conversion_values(*flat, rho, ndip, depth, target, nodes, at_inf)
     refuse_vanishing_left_current(left)
-    return top / left
+    return (top / left)[0]
+
+
+#: Parameter points per batch when the general path is mapped over flat parameter arrays.
+BATCH = 32
+
+
+def conversion_values(U, r, alpha, lam, rho, ndip, depth: float, target: str, n: int, at_inf: bool):
+    """(numerator, denominator) of the conversion over flat parameter arrays (P,).
+
+    In the far field and at the interface (``at_inf`` or ``depth == 0``) both come from the
+    closed-form fast path (:func:`jaxorb.spin.fast.interface_currents`, as for the ``conv_*``
+    quantities); at a depth inside the right layer from :func:`conversion_parts`, in batches.
+
+    Args:
+        U, r, alpha, lam: (P,) arrays. rho: host (6, 6) density matrix. ndip: host (3,) unit
+            dipole. depth: host float. target, n, at_inf: as for :func:`conversion_parts`.
+    """
+    if at_inf or depth == 0.0:
+        names = (target, *DIPOLE_NAMES)
+        where = "inf" if at_inf else "right"
+
+        def parts(*x):
+            cur = spin_fast.interface_currents(*x, rho, names, n)
+            return cur[where][0], jnp.dot(cur["left"][1:], jnp.asarray(ndip))
+
+        return jax.vmap(parts)(U, r, alpha, lam)
+    return _conversion_points(U, r, alpha, lam, jnp.asarray(rho), jnp.asarray(ndip), depth, target, n, at_inf)
+
+
+@functools.partial(jax.jit, static_argnames=("target", "n", "at_inf"))
+def _conversion_points(U, r, alpha, lam, rho, ndip, depth, target: str, n: int, at_inf: bool):
+    """:func:`conversion_parts` over flat parameter arrays (P,), in batches."""
+
+    def one(x):
+        return conversion_parts(x[0], x[1], x[2], x[3], rho, ndip, depth, target, n, at_inf)
+
+    return jax.lax.map(one, (U, r, alpha, lam), batch_size=BATCH)
 
 
 def conversion_args(incident, to, at, dipole, nodes):

@@ -21,7 +21,7 @@ from .inputs import incident_density
 from .operators import NAMES, check_names
 
 #: Parameter points per batch when a core is mapped over array-valued Params.
-BATCH = 32
+BATCH = api.BATCH
 
 
 def injection(incident):
@@ -53,16 +53,6 @@ def _flat(p: Params, shape: tuple[int, ...]):
     """The four fields broadcast to ``shape`` and flattened, float64."""
     fields = jnp.broadcast_arrays(*(jnp.asarray(x, dtype=jnp.float64) for x in (p.U, p.r, p.alpha, p.lam)))
     return tuple(jnp.reshape(x, (-1,)) for x in fields)
-
-
-@functools.partial(jax.jit, static_argnames=("target", "n", "at_inf"))
-def _conversion_points(U, r, alpha, lam, rho, ndip, depth, target: str, n: int, at_inf: bool):
-    """:func:`jaxorb.spin.api.conversion_parts` over flat parameter arrays (P,), in batches."""
-
-    def one(x):
-        return api.conversion_parts(x[0], x[1], x[2], x[3], rho, ndip, depth, target, n, at_inf)
-
-    return jax.lax.map(one, (U, r, alpha, lam), batch_size=BATCH)
 
 
 def conversion(p: Params, incident="z", to: str = "Sz", at="inf", *, dipole=None, nodes: int | None = None):
@@ -103,14 +93,9 @@ def conversion(p: Params, incident="z", to: str = "Sz", at="inf", *, dipole=None
             or (for concrete parameters) an injected dipole without left-layer current there.
     """
     shape = check_params(p, spin=True)
-    inc = injection(incident)
+    rho, ndip, target, depth, nodes, at_inf = api.conversion_args(injection(incident), to, at, dipole, nodes)
     with precision("float64", p):
-        if not shape:
-            return api.conversion(p.U, p.r, p.alpha, p.lam, inc, to, at, dipole=dipole, nodes=nodes)
-        rho, ndip, target, depth, nodes, at_inf = api.conversion_args(inc, to, at, dipole, nodes)
-        top, left = _conversion_points(
-            *_flat(p, shape), jnp.asarray(rho), jnp.asarray(ndip), depth, target, nodes, at_inf
-        )
+        top, left = api.conversion_values(*_flat(p, shape), rho, ndip, depth, target, nodes, at_inf)
         api.refuse_vanishing_left_current(left)
         return (top / left).reshape(shape)
 
