@@ -200,12 +200,12 @@ def check_bounds(bounds, axes: tuple[str, ...] = AXES) -> dict:
 def check_lam_bounds(U: float, bounds: dict) -> None:
     """Refuse lam bounds that enclose a singular point lam = 1 - U or lam = -(1 - U)/2 of the
     spinful model (docs/theory.md §12): the path of the optimiser would cross it."""
-    from .spin.inputs import SINGULAR_TOL
+    from .spin.inputs import SINGULAR_TOL, singular_lams
 
     if "lam" not in bounds:
         return
     lo, hi = bounds["lam"]
-    for what, s in (("1 - U", 1.0 - U), ("-(1 - U)/2", -0.5 * (1.0 - U))):
+    for what, s in singular_lams(U):
         if lo - SINGULAR_TOL <= s <= hi + SINGULAR_TOL:
             raise ValueError(
                 f"bounds['lam'] = ({lo:g}, {hi:g}) enclose the singular point lam = {what} = {s:g} at U = {U:g} "

@@ -272,10 +272,10 @@ def _check_lam(probe, lam) -> bool:
 def _check_singular(U: np.ndarray, lam: np.ndarray) -> None:
     """Refuse a grid containing lam = 1 - U or lam = -(1 - U)/2 (the singular points of the
     spinful model, :func:`jaxorb.spin.inputs.check_singular`) without forming the U x lam grid."""
-    from .spin.inputs import SINGULAR_TOL, check_singular
+    from .spin.inputs import SINGULAR_TOL, check_singular, singular_lams
 
     u, la = np.ravel(U), np.sort(np.ravel(lam))
-    for target in (1.0 - u, -0.5 * (1.0 - u)):
+    for _, target in singular_lams(u):
         i = np.searchsorted(la, target)  # la[i - 1] < target <= la[i]: the two nearest values
         below, above = la[np.clip(i - 1, 0, la.size - 1)], la[np.clip(i, 0, la.size - 1)]
         nearest = np.where(np.abs(below - target) <= np.abs(above - target), below, above)

@@ -66,6 +66,13 @@ def validate_params(U, r, alpha, lam):
     return u, rr, la
 
 
+def singular_lams(U) -> tuple[tuple[str, np.ndarray], ...]:
+    """The singular spin-orbit strengths at ``U`` (E_F): ``(("1 - U", 1 - U), ("-(1 - U)/2",
+    -(1 - U)/2))``, where a band bottom sits at E_F (docs/theory.md §12); values shaped like U."""
+    u = np.asarray(U, dtype=float)
+    return (("1 - U", 1.0 - u), ("-(1 - U)/2", -0.5 * (1.0 - u)))
+
+
 def check_singular(U, lam) -> None:
     """Refuse lam = 1 - U and lam = -(1 - U)/2 (to within :data:`SINGULAR_TOL`), where a band
     bottom sits at E_F and the mode problem is defective (docs/theory.md §12).
@@ -77,13 +84,14 @@ def check_singular(U, lam) -> None:
         ValueError: naming the singular point and how far from it lam must stay.
     """
     u, la = np.broadcast_arrays(np.asarray(U, dtype=float), np.asarray(lam, dtype=float))
-    bad = np.abs(la - (1.0 - u)) <= SINGULAR_TOL
+    (_, band32), (_, band12) = singular_lams(u)
+    bad = np.abs(la - band32) <= SINGULAR_TOL
     if np.any(bad):
         raise ValueError(
             "lam = 1 - U puts E_F at the bottom of the helicity 3/2 band, where the mode problem "
             f"is defective; choose lam with |lam - (1 - U)| > {SINGULAR_TOL:g} ({_first(u, la, bad)})"
         )
-    bad = np.abs(la + 0.5 * (1.0 - u)) <= SINGULAR_TOL
+    bad = np.abs(la - band12) <= SINGULAR_TOL
     if np.any(bad):
         raise ValueError(
             "lam = -(1 - U)/2 puts E_F at the bottom of a helicity 1/2 band, where the rational mode "
