@@ -365,8 +365,10 @@ def spin_conversion_curves(U, r, alpha, lam, n: int):
 def _lam_samples(U: float, lam_range: tuple[float, float], n_lam: int) -> tuple[np.ndarray, list[float]]:
     """The initial lam grid: ``n_lam`` exact decimals, plus +-LAM_0PLUS, kept LAM_GAP off the
     singular points inside the range (returned too)."""
+    from .spin.inputs import singular_lams
+
     lo, hi = lam_range
-    singular = [s for s in (1.0 - U, -0.5 * (1.0 - U)) if lo <= s <= hi]
+    singular = [float(s) for _, s in singular_lams(U) if lo <= s <= hi]
     lam = np.union1d(grid(lo, hi, n_lam), [-LAM_0PLUS, LAM_0PLUS] if lo < 0 < hi else [])
     return avoid_points(lam, singular, LAM_GAP), singular
 
