@@ -17,6 +17,9 @@ name.
   spin-orbit strength lam): orbital-to-spin conversion J_Sj(inf)/J_Lj(0-) in the far field, and
   J_Sj(0)/J_Lj(0-) at the interface, for |L_j> injected with unpolarised spin. The spin current
   along another axis vanishes by symmetry, so ``S<j>`` repeats ``j``.
+* ``density_S<j>_<j>``, ``current_S<j>_<j>``, ``torque_S<j>_<j>`` (spinful model, need lam): the
+  spin density <S_j>(z), spin current J_Sj(z) and its derivative dJ_Sj/dz at depth z for |L_j>
+  injected with unpolarised spin; the spin components along the other axes vanish by symmetry.
 
 :func:`list_quantities` lists every name with its unit and meaning (``jaxorb quantities`` on the
 command line). :func:`get` returns a :class:`Quantity` whose ``fn(U, r, alpha, z)`` is a pure,
@@ -88,19 +91,22 @@ _OBS = "x2-y2|z2|xy|yz|zx|x|y|z"
 # \Z, not $: a name with a trailing newline is not a name
 _PATTERN = re.compile(
     r"^(?:eta_L?(?P<q>xy|yz|zx|x2-y2|z2)|(?P<head>ratio|delta|cD|c)"
-    rf"|(?P<kind>density|current|torque)_(?P<op>L?(?:{_OBS}))|(?P<conv>conv0?)_S(?P<s>[xyz]))_(?P<j>[xyz])\Z"
+    rf"|(?P<kind>density|current|torque)_(?P<op>L?(?:{_OBS})|S(?P<so>[xyz]))|(?P<conv>conv0?)_S(?P<s>[xyz]))"
+    r"_(?P<j>[xyz])\Z"
 )
-#: The spinful quantities (their names start so), which take lam.
+#: The spinful conversions (their names start so), which take lam; the spinful depth quantities
+#: ``density_S<j>_<j>`` & co. take it too (:attr:`QuantityInfo.uses_lam` tells for any name).
 SPIN_PREFIXES = ("conv_", "conv0_")
 SPIN_HELP = (
     "conv_S<j>_<j> (J_Sj(inf)/J_Lj(0-)) and conv0_S<j>_<j> (J_Sj(0)/J_Lj(0-)), j in x y z: the spinful "
-    "model's orbital-to-spin conversions, e.g. conv_Sz_z"
+    "model's orbital-to-spin conversions, e.g. conv_Sz_z; density_S<j>_<j>, current_S<j>_<j>, "
+    "torque_S<j>_<j>: its spin density, spin current and dJ_Sj/dz at depth z"
 )
 
 NAMES_HELP = (
     "eta_<Q>_<j> (Q in " + " ".join(_QUAD.values()) + "), ratio_<j>, delta_<j>, c_<j>, cD_<j> (z = thickness), "
     "density_<O>_<j>, current_<O>_<j>, torque_<O>_<j> (O in " + " ".join(OPERATOR_NAMES) + "); "
-    "conv_S<j>_<j>, conv0_S<j>_<j> (spinful model, need lam); "
+    "conv_S<j>_<j>, conv0_S<j>_<j>, density_S<j>_<j>, current_S<j>_<j>, torque_S<j>_<j> (spinful model, need lam); "
     "j in x y z is the injected dipole; the leading L of Q or O may be dropped (eta_yz_x = eta_Lyz_x); "
     "`jaxorb quantities` lists them all"
 )
@@ -134,11 +140,13 @@ def canonical(name: str) -> str:
     m = _PATTERN.fullmatch(name) if isinstance(name, str) else None
     if m is None:
         raise ValueError(f"unknown quantity {name!r}; known patterns: {NAMES_HELP}")
-    if m.group("conv"):
-        if m.group("s") != m.group("j"):
+    if m.group("conv") or m.group("so"):
+        s = m.group("s") or m.group("so")
+        if s != m.group("j"):
+            what = "current" if m.group("conv") else m.group("kind")
             raise ValueError(
-                f"unknown quantity {name!r}: for |L_{m.group('j')}> injection the spin current along "
-                f"{m.group('s')} vanishes by symmetry; the spinful quantities are {SPIN_HELP}"
+                f"unknown quantity {name!r}: for |L_{m.group('j')}> injection (unpolarised spin) the spin {what} "
+                f"along {s} vanishes by symmetry; the spinful quantities are {SPIN_HELP}"
             )
         return name
     if m.group("q"):
@@ -196,6 +204,17 @@ def info(name: str, transparency: float = 2.0) -> QuantityInfo:
     elif head == "conv0":
         desc = f"interfacial orbital-to-spin conversion J_S{j}(0)/J_L{j}(0-) for |L_{j}> (spinful model, needs lam)"
         label, aliases = rf"$J_{{S_{j}}}(0)/J_{{L_{j}}}(0^-)$", ()
+    elif m.group("so"):
+        kind, op = m.group("kind"), m.group("op")
+        what = {"density": f"spin density <{op}>(z)", "current": f"spin current J_{op}(z)", "torque": f"dJ_{op}/dz"}
+        desc = f"{what[kind]} for |L_{j}> (unpolarised spin) at depth z (spinful model, needs lam)"
+        tex = f"S_{{{m.group('so')}}}"
+        label = {
+            "density": rf"$\langle {tex}\rangle^{{{j}}}$",
+            "current": rf"$J_{{{tex}}}^{{{j}}}$",
+            "torque": rf"$\tau_{{{tex}}}^{{{j}}}$",
+        }[kind]
+        aliases = ()
     else:
         kind, op = m.group("kind"), m.group("op")
         desc = f"{kind} of {op} for |L_{j}> at depth z"
@@ -207,7 +226,8 @@ def info(name: str, transparency: float = 2.0) -> QuantityInfo:
         }[kind]
         aliases = (f"{kind}_{op[1:]}_{j}",)
     uses_z = head in ("cD", "density", "current", "torque")
-    return QuantityInfo(canon, _UNITS[head], desc, label, uses_z, aliases, head in ("conv", "conv0"))
+    uses_lam = head in ("conv", "conv0") or m.group("so") is not None
+    return QuantityInfo(canon, _UNITS[head], desc, label, uses_z, aliases, uses_lam)
 
 
 def _all_names() -> list[str]:
@@ -215,6 +235,7 @@ def _all_names() -> list[str]:
     names += [f"{head}_{j}" for head in ("ratio", "delta", "c", "cD") for j in "xyz"]
     names += [f"{kind}_{op}_{j}" for kind in ("density", "current", "torque") for j in "xyz" for op in OPERATOR_NAMES]
     names += [f"{kind}_S{j}_{j}" for kind in ("conv", "conv0") for j in "xyz"]
+    names += [f"{kind}_S{j}_{j}" for kind in ("density", "current", "torque") for j in "xyz"]
     return names
 
 
@@ -245,10 +266,13 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
     quantities use it too, as :func:`jaxorb.quadrature.depth_rule` of
     :data:`jaxorb.quadrature.DEFAULT_NODES`), or an int: that many Gauss-Legendre nodes per
     branch-split segment for interface quantities, :func:`jaxorb.quadrature.depth_rule` of that
-    size for quantities at depth. The spinful ``conv_*`` quantities use the spinful rule
+    size for quantities at depth. The spinful quantities use the spinful rule
     (:func:`jaxorb.spin.quadrature.kappa_rule`: None is its default,
-    :data:`jaxorb.spin.quadrature.DEFAULT_NODES` per segment) through the fast path
-    :func:`jaxorb.spin.fast.interface_currents`.
+    :data:`jaxorb.spin.quadrature.DEFAULT_NODES` per segment, else ``n`` per segment): the
+    ``conv_*`` quantities through the fast path :func:`jaxorb.spin.fast.interface_currents`, the
+    spinful ``density_``/``current_``/``torque_`` ones through the depth expansion
+    :func:`jaxorb.spin.api.profile_arrays` (:func:`jaxorb.spin.api.nodes_for_depth` gives the
+    nodes a depth z needs; :func:`jaxorb.sweep` uses it for the deepest z).
 
     Raises:
         ValueError: unknown name (the message lists the patterns).
@@ -262,8 +286,10 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
     def named(fn) -> Quantity:
         return Quantity(name, fn, meta.unit, meta.description, meta.uses_z, meta.label, meta.uses_lam)
 
-    if meta.uses_lam:
+    if meta.uses_lam and m.group("conv"):
         return named(_conversion_fn(name, j, "inf" if head == "conv" else "right", n))
+    if meta.uses_lam:
+        return named(_spin_depth_fn(name, m.group("kind"), m.group("op"), j, n))
     if m.group("q") or head in ("ratio", "delta"):
         # the single-quantity case of joint(): one code path for every interface quantity
         shared = joint((name,), n, transparency)
@@ -292,44 +318,85 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
     return named(fn)
 
 
+def _require_lam(names, lam) -> None:
+    """ValueError naming the spinful quantities ``names`` when lam is None."""
+    if lam is None and names:
+        what = f"{names[0]} is a quantity" if len(names) == 1 else f"{', '.join(names)} are quantities"
+        verb = "it needs" if len(names) == 1 else "they need"
+        raise ValueError(f"{what} of the spinful model: {verb} lam (spin-orbit strength, in E_F)")
+
+
+def _spin_nodes(n: int | None) -> int:
+    """Nodes per segment of the spinful kappa rule for the registry's ``n``."""
+    from .spin import quadrature as spin_quadrature
+
+    return spin_quadrature.DEFAULT_NODES if n is None else n
+
+
 def _conversion_fn(name: str, j: str, where: str, n: int | None) -> Callable:
     """fn(U, r, alpha, z, lam) = J_Sj(where)/J_Lj(0-) for |L_j> (unpolarised spin), ``where``
     ``"inf"`` or ``"right"`` (z = 0+; the spin current is continuous there), on the spinful fast
     path (docs/theory.md §12)."""
     from .spin import fast as spin_fast
     from .spin import incident_density
-    from .spin import quadrature as spin_quadrature
 
     rho = incident_density(j)
     names = ("L" + j, "S" + j)
-    nodes = spin_quadrature.DEFAULT_NODES if n is None else n
+    nodes = _spin_nodes(n)
 
     def fn(U, r, alpha, z=0.0, lam=None):
-        if lam is None:
-            raise ValueError(f"{name} is a quantity of the spinful model: it needs lam (spin-orbit strength, in E_F)")
+        _require_lam((name,), lam)
         cur = spin_fast.interface_currents(U, r, alpha, lam, rho, names, nodes)
         return cur[where][1] / cur["left"][0]
 
     return fn
 
 
+def _spin_depth_fn(name: str, kind: str, op: str, j: str, n: int | None) -> Callable:
+    """fn(U, r, alpha, z, lam): the Fermi-averaged ``kind`` (density <O>(z), current J_O(z) or
+    torque dJ_O/dz) of the spin observable ``op`` at depth z for |L_j> (unpolarised spin), from
+    the spinful depth expansion (docs/theory.md §12)."""
+    from .spin import api as spin_api
+    from .spin import incident_density
+
+    rho = incident_density(j)
+    nodes = _spin_nodes(n)
+
+    def fn(U, r, alpha, z=0.0, lam=None):
+        _require_lam((name,), lam)
+        zz = jnp.reshape(jnp.asarray(z, dtype=jnp.result_type(float)), (1,))
+        return spin_api.profile_arrays(U, r, alpha, lam, rho, zz, names=(op,), n=nodes)[kind][0, 0]
+
+    return fn
+
+
 def joint(names: tuple[str, ...], n: int | None = None, transparency: float = 2.0) -> Callable:
-    """One function f(U, r, alpha, z=0.0) -> (len(names),) for several quantities at once.
+    """One function f(U, r, alpha, z=0.0, lam=None) -> (len(names),) for several quantities at once.
 
     The interface quantities (``eta_*``, ``ratio_*``, ``delta_*``) share one fast-path solve
     instead of one per quantity: with one injection through :func:`jaxorb.fast.reduce_currents`;
     with several, their values come from :func:`jaxorb.fast.packed_currents` (the currents of
     all injections packed together, fewer loop fusions) and their derivatives from one
-    ``reduce_currents`` per injection. The others are evaluated by their :func:`get` functions.
-    Same values as ``[get(name, n, transparency).fn(...) for name in names]`` (to ~1e-15).
+    ``reduce_currents`` per injection. The spinful conversions (``conv_*``, ``conv0_*``, which
+    need lam) share one :func:`jaxorb.spin.fast.interface_currents` per injection j (the
+    currents of L_j and S_j at z = 0-, 0+ and infinity serve both ratios). The others are
+    evaluated by their :func:`get` functions (lam passed to the spinful ones). Same values as
+    ``[get(name, n, transparency).fn(...) for name in names]`` (to ~1e-15).
+
+    Raises:
+        ValueError: (from f) lam is None while ``names`` holds a spinful quantity.
     """
     names = tuple(names)
     plan: dict = {}
     interface = set()
+    spin_plan: dict[str, list[str]] = {}  # injection j -> the conversions it serves
+    spinful = tuple(name for name in names if info(name).uses_lam)
     for name in names:
         m = _match(name)
         head = name.split("_")[0]
-        if m.group("q") or head in ("ratio", "delta"):
+        if m.group("conv"):
+            spin_plan.setdefault(m.group("j"), []).append(name)
+        elif m.group("q") or head in ("ratio", "delta"):
             interface.add(name)
             j = m.group("j")
             right, left = plan.setdefault(j, (set(), set()))
@@ -416,11 +483,30 @@ def joint(names: tuple[str, ...], n: int | None = None, transparency: float = 2.
     else:
         interface_values = per_injection
 
-    def fn(U, r, alpha, z=0.0):
+    def conversions(U, r, alpha, lam) -> dict:
+        """The spinful conversions: one interface_currents per injection serves all of its names."""
+        from .spin import fast as spin_fast
+        from .spin import incident_density
+
+        out = {}
+        for j, own in spin_plan.items():
+            cur = spin_fast.interface_currents(
+                U, r, alpha, lam, incident_density(j), ("L" + j, "S" + j), _spin_nodes(n)
+            )
+            for name in own:
+                out[name] = cur["inf" if name.startswith("conv_") else "right"][1] / cur["left"][0]
+        return out
+
+    def other(name, U, r, alpha, z, lam):
+        q = get(name, n, transparency)
+        return q.fn(U, r, alpha, z, lam) if q.uses_lam else q.fn(U, r, alpha, z)
+
+    def fn(U, r, alpha, z=0.0, lam=None):
+        _require_lam(spinful, lam)
         vals = dict(zip(iface, interface_values(U, r, alpha))) if iface else {}
-        return jnp.stack(
-            [vals[name] if name in vals else get(name, n, transparency).fn(U, r, alpha, z) for name in names]
-        )
+        if spin_plan:
+            vals.update(conversions(U, r, alpha, lam))
+        return jnp.stack([vals[name] if name in vals else other(name, U, r, alpha, z, lam) for name in names])
 
     return fn
 

@@ -1,8 +1,8 @@
 """Dense parameter sweeps: vmapped, chunked, sharded over every local device and every process.
 
 :func:`sweep` evaluates named quantities (:mod:`jaxorb.quantities`) on the Cartesian product of
-the parameter axes U, r, alpha (lam for the spinful ``conv_*`` quantities, z for depth
-quantities) and returns an
+the parameter axes U, r, alpha (lam for the spinful quantities ``conv_*``, ``conv0_*``,
+``density_S<j>_<j>``, ..., z for depth quantities) and returns an
 :class:`xarray.Dataset`. How the work is laid out:
 
 * The grid is cut into rectangular **blocks** (the trailing axes whole, one axis split) of at most
@@ -62,7 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
 AXES = ("U", "r", "alpha", "z")
-#: The axes of a sweep of the spinful quantities (``conv_*``, docs/theory.md §12): the spin-orbit
+#: The axes of a sweep of the spinful quantities (``conv_*``, ``density_S<j>_<j>``, ..., docs/theory.md §12): the spin-orbit
 #: strength lam joins the parameters (inputs and dimensions in this order).
 SPIN_AXES = ("U", "r", "alpha", "lam", "z")
 #: Values a parameter takes when it is not given (the same as ``jaxorb sweep``'s defaults).
@@ -170,8 +170,10 @@ def _points_per_device(platform: str) -> int:
 
 
 #: Name prefixes of the registry quantities that one shared fast-path solve per injection
-#: serves (:func:`jaxorb.quantities.joint`); the others are evaluated one by one.
-_JOINT_PREFIXES = ("eta_", "ratio_", "delta_")
+#: serves (:func:`jaxorb.quantities.joint`: the spinless interface quantities, and the spinful
+#: conversions with one :func:`jaxorb.spin.fast.interface_currents` per injection); the others
+#: are evaluated one by one.
+_JOINT_PREFIXES = ("eta_", "ratio_", "delta_", "conv_", "conv0_")
 #: Name prefixes of the depth-resolved quantities (their kappa rule follows the deepest z).
 _DEPTH_PREFIXES = ("density_", "current_", "torque_")
 
@@ -195,7 +197,8 @@ def evaluator(
     The quantities named in ``joint`` (interface quantities of the registry) are evaluated
     together by :func:`jaxorb.quantities.joint` with ``joint_nodes`` (one fast-path solve per
     injection serves all of them); the others by their own ``fn``. With ``axes`` =
-    :data:`SPIN_AXES` the spinful quantities get lam: ``fn(U, r, alpha, z, lam)``.
+    :data:`SPIN_AXES` the spinful quantities get lam: ``fn(U, r, alpha, z, lam)`` (and the
+    joint function lam as well).
 
     Returns:
         ``(f, sharding)``: ``f(U, r, alpha, z)`` (or one (size,) array per name of ``axes``, in
@@ -210,7 +213,8 @@ def evaluator(
     def point(*columns):
         kw = dict(zip(axes, columns))
         U, r, alpha, z = kw["U"], kw["r"], kw["alpha"], kw["z"]
-        vals = dict(zip(joint, shared(U, r, alpha, z))) if joint else {}
+        lam = (kw["lam"],) if "lam" in kw else ()
+        vals = dict(zip(joint, shared(U, r, alpha, z, *lam))) if joint else {}
         return tuple(
             vals[q.name]
             if q.name in vals
@@ -311,7 +315,11 @@ def _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size, lam=No
     # Interface quantities default to the graded kappa rule of the fast path (1e-10 also near
     # interface-state kinks); depth quantities to Gauss nodes enough for the deepest z.
     graded = nodes is None
-    if graded:
+    if graded and uses_z and order == SPIN_AXES:
+        from .spin import api as spin_api  # the spinful rule's nodes for the deepest z
+
+        depth_nodes = spin_api.nodes_for_depth(float(np.max(axes["z"])))
+    elif graded:
         depth_nodes = profiles.nodes_for_depth(float(np.max(axes["z"]))) if uses_z else quadrature.DEFAULT_NODES
     else:
         nodes = depth_nodes = validate_count("nodes", nodes, 2)
@@ -372,6 +380,11 @@ def _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size, lam=No
             "Gauss-Legendre nodes per segment of the spinful kappa rule (jaxorb.spin.quadrature.kappa_rule: four "
             "segments split at the band edges, clustered at both ends)"
         )
+        if uses_z:
+            attrs["nodes_description"] += (
+                " for the conversions; depth_nodes: the same rule's nodes per segment for the spin density/current/"
+                "torque quantities (default jaxorb.spin.api.nodes_for_depth of the deepest z)"
+            )
     return _Request(
         qs=qs,
         joint=joint,
@@ -792,7 +805,8 @@ def sweep(
         r: crystal field in hbar^2/2m (r > -1), number or 1-D array; default 0.5.
         alpha: interfacial Rashba strength alpha_R in hbar^2/2m, number or 1-D array; default 0.
         lam: spin-orbit strength in E_F (docs/theory.md §12), number or 1-D array, only for the
-            spinful quantities (``conv_Sz_z``, ``conv0_Sx_x``, ...), which need it; no default.
+            spinful quantities (``conv_Sz_z``, ``conv0_Sx_x``, ``current_Sz_z``, ...), which need
+            it; no default.
             Grids crossing lam = 1 - U or lam = -(1 - U)/2 (singular points) are refused.
         z: depth in 1/k_F (z >= 0), only for depth quantities (``density_*``, ``current_*``,
             ``torque_*``; thickness D of ``cD_*``); default 0.
@@ -809,7 +823,10 @@ def sweep(
         nodes: kappa nodes per segment for every quantity (Gauss-Legendre); default None:
             the graded rule (:func:`jaxorb.quadrature.graded_rule`) for interface quantities (as the public
             API's defaults) and :func:`jaxorb.nodes_for_depth` of the largest z for depth
-            quantities (``density_*``, ``current_*``, ``torque_*``, ``cD_*``).
+            quantities (``density_*``, ``current_*``, ``torque_*``, ``cD_*``). With lam: the
+            spinful rule, 64 nodes per segment (:data:`jaxorb.spin.quadrature.DEFAULT_NODES`),
+            :func:`jaxorb.spin.api.nodes_for_depth` of the largest z for the spinful depth
+            quantities.
         transparency: p of the memory-loss equation (``delta_*`` quantities), > 0.
 
     Returns:
