@@ -348,6 +348,7 @@ def _check_distributed(args) -> dict | None:
 def _sweep_axes(args, uses_z: bool) -> dict:
     from . import profiles
     from .params import validate_depths
+    from .spin import api as spin_api
 
     axes = {name: _sweep_axis(getattr(args, name), f"--{name}") for name in ("U", "r", "alpha")}
     if args.lam is not None:
@@ -358,7 +359,9 @@ def _sweep_axes(args, uses_z: bool) -> dict:
             raise UsageError("--z is only used by depth quantities (density_*, current_*, torque_*, cD_*)")
         axes["z"] = _sweep_axis(args.z, "--z")
         z = validate_depths(axes["z"])
-        need = profiles.nodes_for_depth(float(z.max())) if args.nodes is None else args.nodes
+        # the spinful depth quantities (with --lam) follow the spinful model's own rule
+        rule = profiles.nodes_for_depth if args.lam is None else spin_api.nodes_for_depth
+        need = rule(float(z.max())) if args.nodes is None else args.nodes
         if need > MAX_DEPTH_NODES:
             raise UsageError(
                 f"--z up to {float(z.max()):g} 1/k_F needs {need:.3g} kappa nodes per segment (about z/4); more than "
@@ -661,7 +664,8 @@ def _add_sweep(sub) -> None:
     sw.add_argument(
         "--lam",
         default=None,
-        help=f"{domain_text('lam')}, only for the spinful quantities conv_*, conv0_*, which need it (no default)",
+        help=f"{domain_text('lam')}, only for the spinful quantities (conv_*, conv0_*, density_S*, current_S*, "
+        "torque_S*), which need it (no default)",
     )
     sw.add_argument("--z", default=None, help="depth in 1/k_F for depth quantities, z >= 0 (default: 0)")
     sw.add_argument(
