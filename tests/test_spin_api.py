@@ -189,8 +189,8 @@ def test_profile_with_lam_refuses_what_the_spinful_model_does_not_take():
     p = jo.Params(0.7, 0.25, 0.2, -0.2)
     with pytest.raises(ValueError, match="phi_points is not taken"):
         jo.profile(p, Z, "z", phi_points=6)
-    with pytest.raises(ValueError, match="float64"):
-        jo.profile(p, Z, "z", dtype="float32")
+    with pytest.raises(ValueError, match="dtype must be 'float64' or 'float32'"):
+        jo.profile(p, Z, "z", dtype="float16")
     with pytest.raises(ValueError, match="observable must be one of"):
         jo.profile(p, Z, "z", observables=("Sw",))
     with pytest.raises(ValueError, match="z must satisfy"):
@@ -295,6 +295,31 @@ def test_maximising_a_conversion_over_r_alpha_and_lam_climbs_within_the_bounds()
     record = res.to_json()
     assert record["optimum"]["lam"] == best.lam and record["units"]["lam"] == "E_F"
     assert "lam = " in repr(res)
+
+
+@pytest.mark.slow
+def test_float32_on_request_agrees_with_float64_to_the_stated_error():
+    """Conversions (fast path, also 0.02 from the singular line lam = 1 - U) and profiles (general
+    path, 0.1 or more from the singular lines) in float32 against float64 (docs/theory.md §12)."""
+    from jaxorb.spin import public
+
+    worst = 0.0
+    for U, r, alpha, lam in [(0.5, 0.5, 0.3, 0.1), (-0.4, 6.0, -0.8, -0.55), (0.18, 7.66, 0.3, 0.84)]:
+        p = jo.Params(U, r, alpha, lam)
+        single = jo.conversion(p, "z", "Sz", nodes=NODES, dtype="float32")
+        assert single.dtype == np.float32
+        worst = max(worst, abs(float(single) - float(jo.conversion(p, "z", "Sz", nodes=NODES))))
+    assert 0.0 < worst <= public.FLOAT32_ERROR
+    worst = 0.0
+    for U, r, alpha, lam in [(0.5, 0.5, 0.3, 0.1), (0.6, 4.85, -0.3, 0.51)]:
+        p = jo.Params(U, r, alpha, lam)
+        single = jo.profile(p, Z, "x", nodes=PROFILE_NODES, dtype="float32")
+        double = jo.profile(p, Z, "x", nodes=PROFILE_NODES)
+        for key in ("density", "current", "torque", "torque_soc"):
+            for name, val in getattr(single, key).items():
+                assert val.dtype == np.float32, (key, name)
+                worst = max(worst, float(np.abs(np.asarray(val, float) - np.asarray(getattr(double, key)[name])).max()))
+    assert 0.0 < worst <= public.FLOAT32_PROFILE_ERROR
 
 
 # ---------------------------------------------------------------------------------------------

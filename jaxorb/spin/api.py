@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..operators import const
 from ..params import validate_count, validate_depths
 from . import expansion as ex
 from . import fast as spin_fast
@@ -112,7 +113,7 @@ def spin_profile(U, r, alpha, lam, z, incident="x", *, observables=None, nodes: 
         nodes = nodes_for_depth(float(zc.max()))
     nodes = validate_count("nodes", nodes, 2)
     z_arr = zc if zc is not None else jnp.atleast_1d(z)
-    out = profile_arrays(U, r, alpha, lam, jnp.asarray(rho), z_arr, names=names, n=nodes)
+    out = profile_arrays(U, r, alpha, lam, const(rho), z_arr, names=names, n=nodes)
     named = {key: dict(zip(names, val)) for key, val in out.items()}
     return SpinProfile(z=z_arr, nodes=nodes, **named)
 
@@ -120,6 +121,9 @@ def spin_profile(U, r, alpha, lam, z, incident="x", *, observables=None, nodes: 
 #: |J_{n.L}(0-)| below this (in hbar * hbar k_F / m) leaves the conversion undefined: the
 #: injected dipole carries no left-layer current there (e.g. a spin-polarised p orbital at lam = 0).
 LEFT_CURRENT_TOL = 1e-12
+#: The same threshold for a float32 computation, whose rounding noise on a vanishing current is
+#: about 1e-7 (hbar * hbar k_F / m).
+LEFT_CURRENT_TOL_FLOAT32 = 1e-5
 
 
 @functools.partial(jax.jit, static_argnames=("target", "n", "at_inf"))
@@ -153,12 +157,14 @@ def refuse_vanishing_left_current(left) -> None:
     """Raise where the concrete denominator (n . J_L)(0-) vanishes (no-op under a trace).
 
     Raises:
-        ValueError: |(n . J_L)(0-)| < :data:`LEFT_CURRENT_TOL` at some point.
+        ValueError: |(n . J_L)(0-)| < :data:`LEFT_CURRENT_TOL` (:data:`LEFT_CURRENT_TOL_FLOAT32`
+            for a float32 ``left``) at some point.
     """
     if isinstance(left, jax.core.Tracer):
         return
     arr = np.asarray(left)
-    small = np.abs(arr) < LEFT_CURRENT_TOL
+    tol = LEFT_CURRENT_TOL_FLOAT32 if arr.dtype == np.float32 else LEFT_CURRENT_TOL
+    small = np.abs(arr) < tol
     if np.any(small):
         where = "" if arr.ndim == 0 else f" (at flat index {int(np.flatnonzero(small)[0])} of the parameters)"
         raise ValueError(
@@ -194,7 +200,7 @@ def conversion(U, r, alpha, lam, incident="z", to: str = "Sz", at="inf", *, dipo
     """
     validate_params(U, r, alpha, lam)
     rho, ndip, target, depth, nodes, at_inf = conversion_args(incident, to, at, dipole, nodes)
-    flat = tuple(jnp.reshape(jnp.asarray(x, dtype=jnp.float64), (1,)) for x in (U, r, alpha, lam))
+    flat = tuple(jnp.reshape(jnp.asarray(x, dtype=float), (1,)) for x in (U, r, alpha, lam))
     top, left = conversion_values(*flat, rho, ndip, depth, target, nodes, at_inf)
     refuse_vanishing_left_current(left)
     return (top / left)[0]
@@ -221,10 +227,10 @@ def conversion_values(U, r, alpha, lam, rho, ndip, depth: float, target: str, n:
 
         def parts(*x):
             cur = spin_fast.interface_currents(*x, rho, names, n)
-            return cur[where][0], jnp.dot(cur["left"][1:], jnp.asarray(ndip))
+            return cur[where][0], jnp.dot(cur["left"][1:], const(ndip))
 
         return jax.vmap(parts)(U, r, alpha, lam)
-    return _conversion_points(U, r, alpha, lam, jnp.asarray(rho), jnp.asarray(ndip), depth, target, n, at_inf)
+    return _conversion_points(U, r, alpha, lam, const(rho), const(ndip), depth, target, n, at_inf)
 
 
 @functools.partial(jax.jit, static_argnames=("target", "n", "at_inf"))

@@ -17,6 +17,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
+from ..operators import const
 from . import bands, interface, quadrature
 from .operators import ALL_MATRICES, JZ_QUANTUM, soc_torque_operator
 
@@ -66,15 +67,15 @@ class Expansion(NamedTuple):
 
 def _harmonic_weights(amp, rho_in):
     """G_d = amp rho^(-d) amp^H, shape (..., K, 7, 6, 6) (rows and columns: modes)."""
-    rho_d = rho_in[..., None, :, :] * jnp.asarray(_MASK[::-1])  # rho^(-d) at index d + 3
+    rho_d = rho_in[..., None, :, :] * const(_MASK[::-1])  # rho^(-d) at index d + 3
     return jnp.einsum("kba,...dac,kec->...kdbe", amp, rho_d, jnp.conj(amp))
 
 
 def _pairs(u, table, g):
     """c_bb' = sum_d (u^H X^(d) u)_bb' (G_d)_b'b -> band pairs (..., n_ops, K, 3, 3)."""
-    y = jnp.einsum("kib,odij,kjc->okdbc", jnp.conj(u), jnp.asarray(table), u)
+    y = jnp.einsum("kib,odij,kjc->okdbc", jnp.conj(u), const(table), u)
     c = jnp.einsum("okdbc,...kdcb->...okbc", y, g)
-    band = jnp.asarray(_BAND)
+    band = const(_BAND)
     return jnp.einsum("Bb,...okbc,Cc->...okBC", band, c, band)
 
 
@@ -103,8 +104,8 @@ def expansion(U, r, alpha, lam, rho_in, names: tuple[str, ...], n: int = quadrat
     soc = lam * _pairs(md.u, tab.o_soc, g)
     # left layer: q_N (Tr[O rho_in] - <rho|O|rho>), phi averaged
     gr = _harmonic_weights(resp.refl, rho_in)
-    refl_o = jnp.einsum("odij,...kdji->...ok", jnp.asarray(tab.o), gr).real
-    inc_o = jnp.einsum("oij,...ji->...o", jnp.asarray(tab.o.sum(axis=1)), rho_in).real
+    refl_o = jnp.einsum("odij,...kdji->...ok", const(tab.o), gr).real
+    inc_o = jnp.einsum("oij,...ji->...o", const(tab.o.sum(axis=1)), rho_in).real
     left = jnp.sum(weight * md.q_n * (inc_o[..., None] - refl_o), axis=-1)
     q = md.q_band
     exponent = 1j * (q[:, None, :] - jnp.conj(q)[:, :, None])
@@ -113,7 +114,7 @@ def expansion(U, r, alpha, lam, rho_in, names: tuple[str, ...], n: int = quadrat
 
 def evaluate(coef, exponent, z):
     """Re sum coef exp(exponent z) at each depth: (..., K, 3, 3) -> (..., nz)."""
-    phase = jnp.exp(exponent[..., None] * jnp.asarray(z))
+    phase = jnp.exp(exponent[..., None] * jnp.asarray(z, dtype=float))
     return jnp.einsum("...kbc,kbcz->...z", coef, phase).real
 
 

@@ -17,6 +17,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
+from ..operators import const
 from . import bands
 from ._shared import LX, LY, LZ
 from .operators import orbital
@@ -47,9 +48,9 @@ def schur_matrix(r, alpha, kappa, md: bands.Modes):
     r_ = jnp.asarray(r)[..., None, None]
     al = jnp.asarray(alpha)[..., None, None]
     u = md.u
-    cu = u + r_ * (jnp.asarray(LZ2) @ u)
-    mu = kap * (jnp.asarray(MHAT) @ u)
-    ku = kap * (jnp.asarray(KHAT) @ u)
+    cu = u + r_ * (const(LZ2) @ u)
+    mu = kap * (const(MHAT) @ u)
+    ku = kap * (const(KHAT) @ u)
     iqn = 1j * md.q_n[..., None, None]
     return iqn * u - al * ku + 1j * cu * md.q[..., None, :] + 0.5j * r_ * mu
 

@@ -5,7 +5,9 @@ Parameters come as :class:`jaxorb.Params` (fields may be arrays: they broadcast,
 gets their shape), incident states in every form the spinless API takes (names, ``jaxorb.along``,
 ``jaxorb.amplitudes``; spin unpolarised) plus spin-polarised names (``"z,up"``, ``"pz,-x"``),
 spinful 6-vectors and 3x3 / 6x6 density matrices.
-Everything is checked on the host before a jitted core runs, in float64.
+Everything is checked on the host before a jitted core runs, in float64 (``dtype="float32"`` on
+request: it agrees with float64 to :data:`FLOAT32_ERROR` at infinity and z = 0 and to
+:data:`FLOAT32_PROFILE_ERROR` at depth, away from the singular lines).
 """
 
 import functools
@@ -15,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import incident as _incident
+from ..operators import const
 from ..params import Params, check_dtype, check_params, precision, validate_count, validate_depths
 from . import api
 from .inputs import incident_density
@@ -22,6 +25,17 @@ from .operators import NAMES, check_names
 
 #: Parameter points per batch when a core is mapped over array-valued Params.
 BATCH = api.BATCH
+
+#: Largest difference between float32 and float64 conversions at infinity or z = 0 (the
+#: closed-form fast path), absolute, measured (tests/test_spin_api.py) at random parameters with
+#: |U|, |alpha|, |lam| <= 1, r <= 10, down to 0.01 from the singular lines lam = 1 - U and
+#: lam = -(1 - U)/2 (typically 1e-7; 5e-6 at 0.01 from lam = 1 - U).
+FLOAT32_ERROR = 1e-5
+#: The same for profiles and conversions at a depth (the general path, in the public units of
+#: each value) at least 0.1 from the singular lines: median 7e-8 over 30 random parameter points,
+#: 2e-4 at 0.11 from lam = 1 - U. The batched LU there loses accuracy closer to those lines
+#: (6e-4 at 0.03 and 4e-2 at 0.01 from lam = 1 - U, U = 0.18, r = 7.66).
+FLOAT32_PROFILE_ERROR = 3e-4
 
 
 def injection(incident):
@@ -50,12 +64,15 @@ def injection(incident):
 
 
 def _flat(p: Params, shape: tuple[int, ...]):
-    """The four fields broadcast to ``shape`` and flattened, float64."""
-    fields = jnp.broadcast_arrays(*(jnp.asarray(x, dtype=jnp.float64) for x in (p.U, p.r, p.alpha, p.lam)))
+    """The four fields broadcast to ``shape`` and flattened, in the enclosing precision
+    (:func:`jaxorb.params.precision`)."""
+    fields = jnp.broadcast_arrays(*(jnp.asarray(x, dtype=float) for x in (p.U, p.r, p.alpha, p.lam)))
     return tuple(jnp.reshape(x, (-1,)) for x in fields)
 
 
-def conversion(p: Params, incident="z", to: str = "Sz", at="inf", *, dipole=None, nodes: int | None = None):
+def conversion(
+    p: Params, incident="z", to: str = "Sz", at="inf", *, dipole=None, nodes: int | None = None, dtype="float64"
+):
     """Orbital-to-spin conversion J_to(at) / J_Lj(0-) of the spinful model (docs/theory.md §12).
 
     The far-field spin current (``at="inf"``, pairs of propagating modes with equal q) or the
@@ -83,9 +100,13 @@ def conversion(p: Params, incident="z", to: str = "Sz", at="inf", *, dipole=None
         nodes: Gauss-Legendre nodes per kappa segment; default
             :func:`jaxorb.spin.api.nodes_for_depth` (64 at z = 0 or infinity, one more per 4 units
             of depth).
+        dtype: ``"float64"`` (default) or ``"float32"`` (agrees to :data:`FLOAT32_ERROR` at
+            infinity and z = 0, to :data:`FLOAT32_PROFILE_ERROR` at a depth 0.1 or more from
+            the singular lines; an injected dipole whose left-layer current is below 1e-5 is
+            then refused).
 
     Returns:
-        the dimensionless ratio, float64, with the parameters' broadcast shape.
+        the dimensionless ratio in ``dtype``, with the parameters' broadcast shape.
 
     Raises:
         ValueError: lam missing, a parameter outside its range or at a singular point
@@ -94,7 +115,7 @@ def conversion(p: Params, incident="z", to: str = "Sz", at="inf", *, dipole=None
     """
     shape = check_params(p, spin=True)
     rho, ndip, target, depth, nodes, at_inf = api.conversion_args(injection(incident), to, at, dipole, nodes)
-    with precision("float64", p):
+    with precision(dtype, p):
         top, left = api.conversion_values(*_flat(p, shape), rho, ndip, depth, target, nodes, at_inf)
         api.refuse_vanishing_left_current(left)
         return (top / left).reshape(shape)
@@ -127,12 +148,13 @@ def profile(p: Params, z, incident="x", *, nodes=None, phi_points=None, observab
 
     Raises:
         ValueError: invalid parameters, depths, injection, names or nodes; ``phi_points`` (the
-            spinful phi average is always the exact harmonic one) or ``dtype="float32"`` (the
-            spinful model computes in float64 only).
+            spinful phi average is always the exact harmonic one) or a ``dtype`` other than
+            ``"float64"`` and ``"float32"`` (float32 agrees with float64 to
+            :data:`FLOAT32_PROFILE_ERROR` 0.1 or more from the singular lines lam = 1 - U and
+            lam = -(1 - U)/2, less closer to them).
     """
     shape = check_params(p, spin=True)
-    if check_dtype(dtype) != "float64":
-        raise ValueError("dtype must be 'float64' for the spinful model (lam given): it computes in float64 only")
+    dtype = check_dtype(dtype)
     if phi_points is not None:
         raise ValueError(
             "phi_points is not taken by the spinful model (lam given): its phi average is always the exact "
@@ -147,13 +169,13 @@ def profile(p: Params, z, incident="x", *, nodes=None, phi_points=None, observab
         nodes = api.nodes_for_depth(float(zc.max()))
     nodes = validate_count("nodes", nodes, 2)
     if not shape:
-        with precision("float64", p, z):
+        with precision(dtype, p, z):
             return api.spin_profile(
                 p.U, p.r, p.alpha, p.lam, zc if zc is not None else z, rho, observables=names, nodes=nodes
             )
-    with precision("float64", p, z):
+    with precision(dtype, p, z):
         z_arr = jnp.asarray(zc) if zc is not None else jnp.atleast_1d(z)
-        flat = _profile_points(*_flat(p, shape), jnp.asarray(rho), z_arr, names=names, n=nodes)
+        flat = _profile_points(*_flat(p, shape), const(rho), z_arr, names=names, n=nodes)
         out = {key: jnp.reshape(val, shape + val.shape[1:]) for key, val in flat.items()}
         named = {
             key: {nm: jnp.moveaxis(val, len(shape), 0)[i] for i, nm in enumerate(names)} for key, val in out.items()

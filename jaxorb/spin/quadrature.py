@@ -13,6 +13,7 @@ import functools
 import jax.numpy as jnp
 import numpy as np
 
+from ..operators import const
 from . import bands
 
 #: Gauss-Legendre nodes per kappa segment of the default rule. Measured against 192 nodes for
@@ -47,9 +48,9 @@ def kappa_rule(U, r, lam, n: int = DEFAULT_NODES):
     edges = jnp.stack([zero, s[..., 0], s[..., 1], s[..., 2], zero + 1.0], axis=-1)
     lo = edges[..., :-1, None]
     hi = edges[..., 1:, None]
-    kappa = lo + (hi - lo) * jnp.asarray(np.sin(theta) ** 2)
+    kappa = lo + (hi - lo) * const(np.sin(theta) ** 2)
     # an empty segment collapsed onto k_F = 1 has zero weight; its nodes would sit at q_N = 0,
     # where the boundary problem is singular, so they are parked at kappa = 1/2
     kappa = jnp.where(lo >= 1.0, 0.5, kappa)
-    weight = 2.0 * kappa * (hi - lo) * jnp.asarray(np.sin(2.0 * theta) * wt)
+    weight = 2.0 * kappa * (hi - lo) * const(np.sin(2.0 * theta) * wt)
     return kappa.reshape(kappa.shape[:-2] + (-1,)), weight.reshape(weight.shape[:-2] + (-1,))
