@@ -286,8 +286,14 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
     def named(fn) -> Quantity:
         return Quantity(name, fn, meta.unit, meta.description, meta.uses_z, meta.label, meta.uses_lam)
 
-    if meta.uses_lam and m.group("conv"):
-        return named(_conversion_fn(name, j, "inf" if head == "conv" else "right", n))
+    if m.group("conv"):
+        # the single-quantity case of joint(), as for the spinless interface quantities
+        conv = joint((name,), n, transparency)
+
+        def conv_fn(U, r, alpha, z=0.0, lam=None):
+            return conv(U, r, alpha, z, lam)[0]
+
+        return named(conv_fn)
     if meta.uses_lam:
         return named(_spin_depth_fn(name, m.group("kind"), m.group("op"), j, n))
     if m.group("q") or head in ("ratio", "delta"):
@@ -331,25 +337,6 @@ def _spin_nodes(n: int | None) -> int:
     from .spin import quadrature as spin_quadrature
 
     return spin_quadrature.DEFAULT_NODES if n is None else n
-
-
-def _conversion_fn(name: str, j: str, where: str, n: int | None) -> Callable:
-    """fn(U, r, alpha, z, lam) = J_Sj(where)/J_Lj(0-) for |L_j> (unpolarised spin), ``where``
-    ``"inf"`` or ``"right"`` (z = 0+; the spin current is continuous there), on the spinful fast
-    path (docs/theory.md §12)."""
-    from .spin import fast as spin_fast
-    from .spin import incident_density
-
-    rho = incident_density(j)
-    names = ("L" + j, "S" + j)
-    nodes = _spin_nodes(n)
-
-    def fn(U, r, alpha, z=0.0, lam=None):
-        _require_lam((name,), lam)
-        cur = spin_fast.interface_currents(U, r, alpha, lam, rho, names, nodes)
-        return cur[where][1] / cur["left"][0]
-
-    return fn
 
 
 def _spin_depth_fn(name: str, kind: str, op: str, j: str, n: int | None) -> Callable:

@@ -201,9 +201,15 @@ def conversion(U, r, alpha, lam, incident="z", to: str = "Sz", at="inf", *, dipo
     validate_params(U, r, alpha, lam)
     rho, ndip, target, depth, nodes, at_inf = conversion_args(incident, to, at, dipole, nodes)
     flat = tuple(jnp.reshape(jnp.asarray(x, dtype=float), (1,)) for x in (U, r, alpha, lam))
-    top, left = conversion_values(*flat, rho, ndip, depth, target, nodes, at_inf)
+    return conversion_ratios(*flat, rho, ndip, depth, target, nodes, at_inf)[0]
+
+
+def conversion_ratios(U, r, alpha, lam, rho, ndip, depth: float, target: str, n: int, at_inf: bool):
+    """J_target / (n . J_L)(0-) over flat parameter arrays (P,) (:func:`conversion_values`),
+    refusing concrete points whose denominator vanishes (:func:`refuse_vanishing_left_current`)."""
+    top, left = conversion_values(U, r, alpha, lam, rho, ndip, depth, target, n, at_inf)
     refuse_vanishing_left_current(left)
-    return (top / left)[0]
+    return top / left
 
 
 #: Parameter points per batch when the general path is mapped over flat parameter arrays.

@@ -116,9 +116,7 @@ def conversion(
     shape = check_params(p, spin=True)
     rho, ndip, target, depth, nodes, at_inf = api.conversion_args(injection(incident), to, at, dipole, nodes)
     with precision(dtype, p):
-        top, left = api.conversion_values(*_flat(p, shape), rho, ndip, depth, target, nodes, at_inf)
-        api.refuse_vanishing_left_current(left)
-        return (top / left).reshape(shape)
+        return api.conversion_ratios(*_flat(p, shape), rho, ndip, depth, target, nodes, at_inf).reshape(shape)
 
 
 def observable_names(observables) -> tuple[str, ...]:
