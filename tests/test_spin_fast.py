@@ -39,28 +39,62 @@ def test_fast_interface_currents_match_general_path(U, r, alpha, lam):
     np.testing.assert_allclose(np.asarray(a["inf"]), np.asarray(b["current_inf"]), atol=1e-13)
 
 
-def _fast_ratio(U, r, alpha, lam):
+def _fast_vector(U, r, alpha, lam):
+    """(J_Lz(inf), J_Sz(inf), J_Lz(0-), J_Sz(0+)) for |L_z> injection."""
     c = currents(U, r, alpha, lam)
-    return c["inf"][1] / c["left"][0]
+    return jnp.stack([c["inf"][0], c["inf"][1], c["left"][0], c["right"][1]])
 
 
-_FAST_GRAD = jax.jit(jax.grad(_fast_ratio, argnums=(0, 1, 2, 3)))
+_FAST_JAC = jax.jit(jax.jacrev(_fast_vector, argnums=(0, 1, 2, 3)))
 
 
-def test_fast_gradients_match_central_differences_and_stay_finite():
-    # the custom forward-mode rule must give the derivative of the integral, moving nodes included
-    h = 1e-5
+def _jac(point):
+    return np.stack([np.asarray(col) for col in _FAST_JAC(*point)], axis=-1)  # (4 outputs, 4 params)
+
+
+def _central(point, i, h):
+    up, dn = list(point), list(point)
+    up[i] += h
+    dn[i] -= h
+    return (np.asarray(_fast_vector(*up)) - np.asarray(_fast_vector(*dn))) / (2 * h)
+
+
+def test_fast_gradients_match_central_differences():
+    # the custom forward-mode rule (reverse mode transposes it) must give the derivative of the
+    # integral, moving nodes included; the conversion J_Sz(inf)/J_Lz(0-) by the quotient rule
     for point in [(0.5, 0.5, 0.3, 0.1), (0.3, 2.0, -0.7, -0.3)]:
-        grad = np.asarray(_FAST_GRAD(*point))
+        jac = _jac(point)
+        val = np.asarray(_fast_vector(*point))
+        grad = (jac[1] * val[2] - val[1] * jac[2]) / val[2] ** 2
         for i in range(4):
-            up, dn = list(point), list(point)
-            up[i] += h
-            dn[i] -= h
-            fd = (float(_fast_ratio(*up)) - float(_fast_ratio(*dn))) / (2 * h)
-            assert abs(grad[i] - fd) < 1e-6 * max(1.0, abs(fd)), (point, i, grad[i], fd)
-    # a helicity 1/2 band meets the 3/2 band exactly at r = 0 and at lam = 0
-    for point in [(0.5, 0.0, 0.3, 0.2), (0.5, 0.5, 0.3, 0.0)]:
-        assert np.all(np.isfinite(np.asarray(_FAST_GRAD(*point))))
+            fd = _central(point, i, 1e-5)
+            np.testing.assert_allclose(jac[:, i], fd, atol=1e-7, err_msg=f"{point} {i}")
+            ratio_fd = (fd[1] * val[2] - val[1] * fd[2]) / val[2] ** 2
+            assert abs(grad[i] - ratio_fd) < 1e-6 * max(1.0, abs(ratio_fd)), (point, i, grad[i], ratio_fd)
+
+
+@pytest.mark.parametrize("point", [(0.3, 0.5, 0.7, 0.0), (0.3, -0.5, 0.7, 0.0)])
+def test_derivatives_at_lam_zero_where_a_half_band_meets_the_three_half_band(point):
+    """At lam = 0 the far field is continuous and smooth in lam, but the bands split: the pair of
+    coinciding bands dephases at once and the zero-width kappa segment between their branch
+    points opens. d/dlam is that of the split bands (d/dlam J_Sz(inf) was off by a third, and
+    d/dlam J_Lz(inf) was 3e-2 where it vanishes), d/dr and d/dU keep the coincidence."""
+    jac = _jac(point)
+    for i in range(4):
+        np.testing.assert_allclose(jac[:, i], _central(point, i, 1e-6), atol=1e-7, err_msg=f"{point} {i}")
+
+
+@pytest.mark.parametrize("lam", [0.2, -0.2])
+def test_r_derivative_at_r_zero_is_that_of_the_split_bands(lam):
+    """At r = 0 the far field jumps (the non-commuting limit of docs/theory.md §12): d/dr there is
+    the derivative of the split-band far field, which is smooth through r = 0, so it equals a
+    central difference that straddles r = 0 (converging as sqrt(h) from the quadrature next to
+    the coinciding branch points); d/dlam keeps the coincidence."""
+    point = (0.5, 0.0, 0.3, lam)
+    jac = _jac(point)
+    np.testing.assert_allclose(jac[:, 1], _central(point, 1, 1e-9), atol=2e-5)
+    np.testing.assert_allclose(jac[:, 3], _central(point, 3, 1e-6), atol=1e-7)
+    assert np.all(np.isfinite(jac))
 
 
 def test_fast_path_with_other_injection_and_probability_current():

@@ -82,6 +82,26 @@ def test_band_squares_are_fermi_surfaces_of_the_bulk():
             assert np.min(np.abs(ev)) < 1e-12
 
 
+def test_directional_breakpoints_order_coinciding_points_by_their_tangents():
+    # at lam = 0 (r != 0) the 3/2 band and band b share one branch point; a step in lam splits
+    # them, and each end of the zero-width segment between them must follow the band that is
+    # there after the step: ties ordered by tangent, whatever the band index
+    point = (0.3, 0.5, 0.0)
+
+    def f(lam):
+        return bands.breakpoints(point[0], point[1], lam, directional=True)
+
+    for sign in (1.0, -1.0):
+        val, tan = jax.jvp(f, (point[2],), (sign,))
+        h = 1e-7
+        step = (np.asarray(f(point[2] + sign * h)) - np.asarray(val)) / h
+        np.testing.assert_allclose(np.asarray(tan), step, atol=1e-6)
+        assert np.all(np.diff(np.asarray(tan)[:2]) >= 0)
+    # the plain sort keeps index order: a negative step gets the ends swapped
+    _, tan = jax.jvp(lambda lam: bands.breakpoints(0.3, 0.5, lam), (0.0,), (-1.0,))
+    assert np.asarray(tan)[0] > np.asarray(tan)[1]
+
+
 # ---------------------------------------------------------------------------------------------
 # Against the independent reference
 

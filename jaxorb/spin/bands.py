@@ -69,15 +69,39 @@ def _snap(x, x_h):
     return x + jax.lax.stop_gradient(jnp.where(close, x_h - x, 0.0))
 
 
-def breakpoints(U, r, lam):
+def breakpoints(U, r, lam, directional: bool = False):
     """Branch points of the kappa integrand inside (0, 1), sorted, shape (..., 3).
 
     sqrt(|k|^2) of each band clipped to [0, 1]: a band evanescent everywhere (|k|^2 <= 0) gives 0,
     one propagating up to k_F or beyond gives 1; both then bound empty segments.
+
+    Args:
+        directional: static. Where two branch points coincide (r = 0 or lam = 0: docs/theory.md
+            §12) the order of their tangents decides which band's singularity each segment end
+            follows. False: JAX's sort (ties in index order; a rule linear in the tangent, so any
+            autodiff mode works, but along a direction that splits the pair one segment end moves
+            with the wrong band and the derivative of the rule is off, by 3e-2 for J_Lz(inf) in
+            lam at lam = 0). True: ties ordered by their tangents, the order that the split
+            branch points take for a small positive step, so each end follows its band. That rule
+            is not linear in the tangent: only for forward-mode pushforwards along one parameter
+            (:func:`jaxorb.fast.derivatives.forward_jacobian`).
     """
     x = band_squares(U, r, lam)
     k = jnp.clip(_safe_sqrt(x), 0.0, 1.0)
+    return _sort_by_step(k) if directional else jnp.sort(k, axis=-1)
+
+
+@jax.custom_jvp
+def _sort_by_step(k):
     return jnp.sort(k, axis=-1)
+
+
+@_sort_by_step.defjvp
+def _sort_by_step_jvp(primals, tangents):
+    (k,), (t,) = primals, tangents
+    # order by value, ties by tangent: the order of k + h t for a small step h > 0
+    idx = jnp.lexsort((t, k), axis=-1)
+    return jnp.sort(k, axis=-1), jnp.take_along_axis(t, idx, axis=-1)
 
 
 def _half_states(U, r, lam, x):

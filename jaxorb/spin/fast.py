@@ -332,9 +332,97 @@ def _fence_jvp(primals, tangents):
     return jax.lax.optimization_barrier((primals[0], tangents[0]))
 
 
-def _per_node(U, r, alpha, lam, kappa, names, rho_key, fence=False):
-    """Per-node integrands (before the weights) of J(0+), J(0-), J(inf) of each name: a list of
-    3 len(names) real (K,) arrays, in the order right..., left..., inf..."""
+@jax.custom_jvp
+def _partner(x, eq, xa, xb):
+    """x where bands a and b share their q (eq), else 0: band b's part in band a's far-field pairs.
+
+    A pair of bands sharing q survives z -> inf only on the line of parameters where they
+    coincide (lam = 0 for every r, r = 0 for every lam; docs/theory.md §12), so its derivative
+    depends on the direction: a step that keeps their |k|^2 equal (zero tangent of xa - xb, to
+    rounding) keeps the pair, one that splits them dephases it at once and the derivative is that
+    of the split bands (the side limit; equal to the derivative where the far field is continuous
+    across the line, e.g. J_Sz at lam = 0, r != 0). The far field sums Re F(x_a + x_b, x_a) +
+    Re F(x_b + x_a, x_b) over the bilinear forms F, whose real parts are symmetric (Hermitian
+    operators), so the pair's tangent is twice that through this partner entry: the tangent here
+    is +t (kept) or -t (cancelling the tangent through the other factor).
+
+    The rule is not linear in the tangent: it is only used inside the basis-direction
+    pushforwards of :func:`jaxorb.fast.derivatives.forward_jacobian`, one parameter at a time.
+
+    Args:
+        x: (K,) complex. eq: (K,) bool. xa, xb: scalar band squares |k|^2 (k_F^2).
+    """
+    return jnp.where(eq, x, 0.0)
+
+
+@_partner.defjvp
+def _partner_jvp(primals, tangents):
+    x, eq, xa, xb = primals
+    tx, _, ta, tb = tangents
+    # a split tangent at rounding level is no split (|lam| >~ 1e-9 resolves a real one)
+    tol = 0.1 * float(np.sqrt(np.finfo(jnp.result_type(xa)).eps))
+    stays = jnp.abs(ta - tb) <= tol * (jnp.abs(ta) + jnp.abs(tb))
+    return jnp.where(eq, x, 0.0), jnp.where(eq, jnp.where(stays, tx, -tx), jnp.zeros_like(tx))
+
+
+def _far_value(req, r, c, forms):
+    """Re(q_a) (2 F_O + r F_{O,Lz^2}) + c F_{O,M}, with c = r kappa / 2 (docs/theory.md §5)."""
+    fo, fc, fm = forms
+    return req * (2.0 * fo + r * fc) + c * fm
+
+
+@jax.custom_jvp
+def _far_term(w, live, kappa, kb, req, r, c, forms, own, eqs, xa, xp):
+    """w * where(live, far-field integrand, 0) for band a: its pairs with itself and with the
+    partners sharing its q, with one-sided derivatives.
+
+    ``forms`` = (F_O, F_{O,Lz^2}, F_{O,M}) of band a with its partners' parts included (see
+    :func:`_partner`), ``own`` the same without them (read only here, so dead code in a forward
+    pass). Two things make the derivative depend on the direction, and the rule gives the one of
+    the side a small positive step goes to:
+
+    * a step that splits a partner from band a (nonzero tangent of their |k|^2 difference)
+      dephases their pair at once, so the tangents of the factors Re(q_a), r and c multiply the
+      own forms only (the tangent through the forms' entries is handled by :func:`_partner`);
+      and so does the weights' tangent (moving nodes);
+    * the integrand jumps where a band turns evanescent (the mixed term stays finite as
+      q -> 0). At coinciding branch points the kappa rule has a zero-width segment whose nodes
+      sit on them and whose weight has a tangent; inside it after the step band a propagates
+      only if its branch point moves faster than the node, and then without its partner (one of
+      the two is evanescent there), so the weight's tangent multiplies the own forms or nothing.
+
+    Not linear in the tangent: only for the basis-direction pushforwards of
+    :func:`jaxorb.fast.derivatives.forward_jacobian`, one parameter at a time.
+
+    Args:
+        w, kappa, req (Re q_a), c: (K,) real. r: scalar. forms, own: 3-tuples of (K,) real.
+        live: (K,) bool, band a propagates. kb: band a's branch point, as the kappa rule places
+        it. eqs: (2, K) bool, each other band shares q with a. xa: band a's |k|^2; xp: (2,) the
+        other bands'.
+    """
+    return w * jnp.where(live, _far_value(req, r, c, forms), 0.0)
+
+
+@_far_term.defjvp
+def _far_term_jvp(primals, tangents):
+    w, live, kappa, kb, req, r, c, forms, own, eqs, xa, xp = primals
+    tw, _, tk, tkb, treq, tr, tc, tforms, _, _, txa, txp = tangents
+    forms, own = jax.lax.optimization_barrier((forms, own))
+    eps = float(np.finfo(jnp.result_type(w)).eps)
+    # a split tangent at rounding level is no split (|lam| >~ 1e-9 resolves a real one)
+    stays = jnp.abs(txa - txp) <= 0.1 * np.sqrt(eps) * (jnp.abs(txa) + jnp.abs(txp))
+    keep = jnp.all(~eqs | stays[:, None], axis=0)
+    fo, fc, fm = (jnp.where(keep, f, g) for f, g in zip(forms, own))
+    tval = treq * (2.0 * fo + r * fc) + req * tr * fc + tc * fm + _far_value(req, r, c, tforms)
+    at = jnp.abs(kappa - kb) <= 16.0 * eps * kb
+    after = jnp.where(at, jnp.where(tkb > tk, _far_value(req, r, c, own), 0.0), _far_value(req, r, c, (fo, fc, fm)))
+    out = w * jnp.where(live, _far_value(req, r, c, forms), 0.0)
+    return out, jnp.where(live | at, tw * after, 0.0) + w * jnp.where(live, tval, 0.0)
+
+
+def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key, fence=False):
+    """Per-node integrands of J(0+), J(0-) (before the weights) and J(inf) (weighted) of each
+    name: a list of 3 len(names) real (K,) arrays, in the order right..., left..., inf..."""
     w, tcol, q, q_n = block_solution(U, r, alpha, lam, kappa)
     tables = _tables(names, rho_key)
     nb = range(3)
@@ -344,7 +432,11 @@ def _per_node(U, r, alpha, lam, kappa, names, rho_key, fence=False):
     dpsi = _entries([[[q[0] * x[0] + q[1] * x[1] + q[2] * x[2] for x in row] for row in blk] for blk in part])
     refl = {key: (val - 1.0 if key[0] == key[1] else val) for key, val in psi.items()}
     # pairs of propagating modes with equal q survive z -> infinity: each band pairs with the sum
-    # of the parts of every band sharing its q (itself, and the 3/2 band at r = 0 or lam = 0)
+    # of the parts of every band sharing its q (itself, and the 3/2 band at r = 0 or lam = 0);
+    # the derivative of such a cross pair and of the far field at a branch point depend on the
+    # direction (:func:`_partner`, :func:`_far_term`)
+    xsq = bands.band_squares(U, r, lam)
+    kb = jnp.clip(bands._safe_sqrt(xsq), 0.0, 1.0)  # the branch points of the kappa rule
     eq = {}
     for a in nb:
         for b in nb:
@@ -353,7 +445,10 @@ def _per_node(U, r, alpha, lam, kappa, names, rho_key, fence=False):
     group, own = [], []
     for a in nb:
         g = [
-            [[_sum(x[a], _sum(*[jnp.where(eq[a, b], x[b], 0.0) for b in nb if b != a])) for x in row] for row in blk]
+            [
+                [_sum(x[a], _sum(*[_partner(x[b], eq[a, b], xsq[a], xsq[b]) for b in nb if b != a])) for x in row]
+                for row in blk
+            ]
             for blk in part
         ]
         group.append(_entries(g))
@@ -363,6 +458,16 @@ def _per_node(U, r, alpha, lam, kappa, names, rho_key, fence=False):
     propagating = [jnp.imag(q[a]) == 0 for a in nb]
     f_right, f_psi, f_refl = _Forms(dpsi, psi), _Forms(psi, psi), _Forms(refl, refl)
     f_inf = [_Forms(group[a], own[a]) for a in nb]
+    # a band's own pairs alone, read only by the derivative rule of _far_term (dead code in a
+    # forward pass)
+    f_own = [_Forms(own[a], own[a]) for a in nb]
+
+    zero = jnp.zeros_like(kappa)
+    half_rk = 0.5 * r * kappa
+
+    def parts(form, to, tc, tm):
+        return tuple(form.re(t) + zero for t in (to, tc, tm))
+
     right, left, inf = [], [], []
     for inc, to, tc, tm in tables:
         # J = (1/2) Re[psi^H {O, C} (-i psi') + (r/2) psi^H {O, M} psi], C = 1 + r L_z^2, M = kappa MHAT
@@ -374,13 +479,12 @@ def _per_node(U, r, alpha, lam, kappa, names, rho_key, fence=False):
         left.append(q_n * (inc - rf) if not is_zero(rf) else q_n * inc)
         acc = 0.0
         for a in nb:
-            kin = _sum(_scale(f_inf[a].re(to), 2.0), _scale(f_inf[a].re(tc), r))
-            mix = f_inf[a].re(tm)
-            val = _sum(
-                kin * jnp.real(q[a]) if not is_zero(kin) else 0.0, mix * (0.5 * r) * kappa if not is_zero(mix) else 0.0
-            )
-            if not is_zero(val):
-                acc = _sum(acc, jnp.where(propagating[a], val, 0.0))
+            others = [b for b in nb if b != a]
+            term = _far_term(
+                weight, propagating[a], kappa, kb[a], jnp.real(q[a]), r, half_rk, parts(f_inf[a], to, tc, tm),
+                parts(f_own[a], to, tc, tm), jnp.stack([eq[a, b] for b in others]), xsq[a], xsq[jnp.array(others)],
+            )  # fmt: skip
+            acc = _sum(acc, term)
         inf.append(0.5 * acc + jnp.zeros_like(kappa))
     return right + left + inf
 
@@ -389,11 +493,12 @@ def _raw(names, rho_key, n, fence):
     """f(U, r, alpha, lam) -> (3, len(names)) currents, no custom derivative."""
 
     def f(U, r, alpha, lam):
-        kappa, weight = quadrature.kappa_rule(U, r, lam, n)
+        kappa, weight = quadrature.kappa_rule(U, r, lam, n, directional=fence)
         if fence:
             kappa, weight = _fence((kappa, weight))
-        vals = _per_node(U, r, alpha, lam, kappa, names, rho_key, fence)
-        sums = node_sum([weight * v for v in vals])
+        vals = _per_node(U, r, alpha, lam, kappa, weight, names, rho_key, fence)
+        m = 2 * len(names)
+        sums = node_sum([weight * v for v in vals[:m]] + vals[m:])
         return jnp.stack(sums).reshape(3, len(names))
 
     return f

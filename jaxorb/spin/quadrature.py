@@ -31,19 +31,21 @@ def _gauss_theta(n: int) -> tuple[np.ndarray, np.ndarray]:
     return 0.25 * np.pi * (x + 1.0), 0.25 * np.pi * w
 
 
-def kappa_rule(U, r, lam, n: int = DEFAULT_NODES):
+def kappa_rule(U, r, lam, n: int = DEFAULT_NODES, directional: bool = False):
     """Nodes and weights in kappa for the disk average, four segments of ``n`` nodes.
 
     Args:
         U, r, lam: scalar parameters (traced values allowed).
         n: nodes per segment (static).
+        directional: static; how coinciding branch points are differentiated
+            (:func:`jaxorb.spin.bands.breakpoints`).
 
     Returns:
         (kappa, weight), each shape (4 n,): sum(weight * f(kappa)) = 2 int_0^1 kappa f dkappa,
         the disk average of a phi-independent f (docs/theory.md §6).
     """
     theta, wt = _gauss_theta(int(n))
-    s = bands.breakpoints(U, r, lam)
+    s = bands.breakpoints(U, r, lam, directional)
     zero = jnp.zeros_like(s[..., 0])
     edges = jnp.stack([zero, s[..., 0], s[..., 1], s[..., 2], zero + 1.0], axis=-1)
     lo = edges[..., :-1, None]
