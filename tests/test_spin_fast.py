@@ -107,3 +107,20 @@ def test_fast_path_with_other_injection_and_probability_current():
     np.testing.assert_allclose(np.asarray(a["left"]), np.asarray(b["current_left"]), atol=1e-12)
     np.testing.assert_allclose(np.asarray(a["inf"]), np.asarray(b["current_inf"]), atol=1e-12)
     assert abs(float(a["right"][2]) - float(a["left"][2])) < 1e-12
+
+
+def test_derivatives_where_a_band_touches_the_fermi_circle():
+    """At (U, r, alpha, lam) = (0.3, 0, 0.7, -0.3) the 3/2 band has |k| = k_F exactly: its branch
+    point sits at kappa = 1, where the kappa rule parks an empty segment. A step that lowers |k|
+    opens that segment next to kappa = 1 (where every current carries the vanishing flux factor
+    q_N), one that raises it leaves the rule unchanged, and the currents are smooth in U and lam
+    there: the derivatives equal one-sided differences (before: off by 0.1 and more)."""
+    point = (0.3, 0.0, 0.7, -0.3)
+    jac = _jac(point)
+    h = 1e-7
+    base = np.asarray(_fast_vector(*point))
+    for i in (0, 2, 3):
+        step = list(point)
+        step[i] += h
+        np.testing.assert_allclose(jac[:, i], (np.asarray(_fast_vector(*step)) - base) / h, atol=1e-6, err_msg=str(i))
+    assert np.all(np.isfinite(jac))

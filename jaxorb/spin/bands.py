@@ -84,11 +84,27 @@ def breakpoints(U, r, lam, directional: bool = False):
             lam at lam = 0). True: ties ordered by their tangents, the order that the split
             branch points take for a small positive step, so each end follows its band. That rule
             is not linear in the tangent: only for forward-mode pushforwards along one parameter
-            (:func:`jaxorb.fast.derivatives.forward_jacobian`).
+            (:func:`jaxorb.fast.derivatives.forward_jacobian`). The clip to [0, 1] is
+            one-sided too: a branch point at k_F moves inside only for a step that lowers it.
     """
     x = band_squares(U, r, lam)
-    k = jnp.clip(_safe_sqrt(x), 0.0, 1.0)
-    return _sort_by_step(k) if directional else jnp.sort(k, axis=-1)
+    if directional:
+        return _sort_by_step(_clip_by_step(_safe_sqrt(x)))
+    return jnp.sort(jnp.clip(_safe_sqrt(x), 0.0, 1.0), axis=-1)
+
+
+@jax.custom_jvp
+def _clip_by_step(k):
+    return jnp.clip(k, 0.0, 1.0)
+
+
+@_clip_by_step.defjvp
+def _clip_by_step_jvp(primals, tangents):
+    (k,), (t,) = primals, tangents
+    # at k = 1 exactly (a band whose |k| is k_F) the branch point moves inside the disk only for
+    # a step that lowers k; jnp.clip would halve the tangent there
+    inside = ((k > 0.0) | ((k == 0.0) & (t > 0))) & ((k < 1.0) | ((k == 1.0) & (t < 0)))
+    return jnp.clip(k, 0.0, 1.0), jnp.where(inside, t, 0.0)
 
 
 @jax.custom_jvp

@@ -55,4 +55,7 @@ def kappa_rule(U, r, lam, n: int = DEFAULT_NODES, directional: bool = False):
     # where the boundary problem is singular, so they are parked at kappa = 1/2
     kappa = jnp.where(lo >= 1.0, 0.5, kappa)
     weight = 2.0 * kappa * (hi - lo) * const(np.sin(2.0 * theta) * wt)
+    # and no derivative either: a segment opening below k_F has nodes next to kappa = 1, where
+    # every current carries the vanishing flux factor q_N, not at the parked 1/2
+    weight = jnp.where(lo >= 1.0, 0.0, weight)
     return kappa.reshape(kappa.shape[:-2] + (-1,)), weight.reshape(weight.shape[:-2] + (-1,))
