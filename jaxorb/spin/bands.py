@@ -87,10 +87,19 @@ def breakpoints(U, r, lam, directional: bool = False):
             (:func:`jaxorb.fast.derivatives.forward_jacobian`). The clip to [0, 1] is
             one-sided too: a branch point at k_F moves inside only for a step that lowers it.
     """
-    x = band_squares(U, r, lam)
-    if directional:
-        return _sort_by_step(_clip_by_step(_safe_sqrt(x)))
-    return jnp.sort(jnp.clip(_safe_sqrt(x), 0.0, 1.0), axis=-1)
+    k = branch_radii(band_squares(U, r, lam), directional)
+    return _sort_by_step(k) if directional else jnp.sort(k, axis=-1)
+
+
+def branch_radii(x, directional: bool = False):
+    """sqrt(|k|^2) of each band clipped to [0, 1], unsorted: the branch points of
+    :func:`breakpoints` band by band (``directional`` as there).
+
+    Args:
+        x: (..., 3) band squares from :func:`band_squares`.
+    """
+    k = _safe_sqrt(x)
+    return _clip_by_step(k) if directional else jnp.clip(k, 0.0, 1.0)
 
 
 @jax.custom_jvp

@@ -144,9 +144,9 @@ def block_solution(U, r, alpha, lam, kappa):
         U, r, alpha, lam: scalars. kappa: (K,) nodes.
 
     Returns:
-        (w, tcol, q, q_n): w[block][i][band] and tcol[block][j][band] complex (K,) arrays (row i
+        (w, tcol, q, q_n, x): w[block][i][band] and tcol[block][j][band] complex (K,) arrays (row i
         of each band's mode combination; amplitude of that combination for incident mirror-basis
-        state j); q[band] (K,) complex; q_n (K,) real. In the mirror basis the solution for
+        state j); q[band] (K,) complex; q_n (K,) real; x (3,) the band squares |k|^2. In the mirror basis the solution for
         incident state j of a block is psi_i(z) = sum_band w[i][band] exp(i q z) t[j][band].
     """
     x, ks, qs = _band_wavevectors(U, r, lam, kappa)
@@ -204,7 +204,7 @@ def block_solution(U, r, alpha, lam, kappa):
         f = muli(rmul(recip(det), 2.0 * q_n))
         tcol.append([[adj[b][j] * f for b in range(3)] for j in range(3)])
         w.append(wb)
-    return w, tcol, qs, q_n
+    return w, tcol, qs, q_n, x
 
 
 def _adjugate3(a):
@@ -332,6 +332,13 @@ def _fence_jvp(primals, tangents):
     return jax.lax.optimization_barrier((primals[0], tangents[0]))
 
 
+def _stays_coincident(ta, tb):
+    """Whether a step with band-square tangents ta, tb keeps two coinciding bands coinciding: a
+    split tangent at rounding level is no split (|lam| >~ 1e-9 resolves a real one)."""
+    tol = 0.1 * float(np.sqrt(np.finfo(jnp.result_type(ta)).eps))
+    return jnp.abs(ta - tb) <= tol * (jnp.abs(ta) + jnp.abs(tb))
+
+
 @jax.custom_jvp
 def _partner(x, eq, xa, xb):
     """x where bands a and b share their q (eq), else 0: band b's part in band a's far-field pairs.
@@ -357,11 +364,9 @@ def _partner(x, eq, xa, xb):
 
 @_partner.defjvp
 def _partner_jvp(primals, tangents):
-    x, eq, xa, xb = primals
+    x, eq, _, _ = primals
     tx, _, ta, tb = tangents
-    # a split tangent at rounding level is no split (|lam| >~ 1e-9 resolves a real one)
-    tol = 0.1 * float(np.sqrt(np.finfo(jnp.result_type(xa)).eps))
-    stays = jnp.abs(ta - tb) <= tol * (jnp.abs(ta) + jnp.abs(tb))
+    stays = _stays_coincident(ta, tb)
     return jnp.where(eq, x, 0.0), jnp.where(eq, jnp.where(stays, tx, -tx), jnp.zeros_like(tx))
 
 
@@ -409,9 +414,7 @@ def _far_term_jvp(primals, tangents):
     tw, _, tk, tkb, treq, tr, tc, tforms, _, _, txa, txp = tangents
     forms, own = jax.lax.optimization_barrier((forms, own))
     eps = float(np.finfo(jnp.result_type(w)).eps)
-    # a split tangent at rounding level is no split (|lam| >~ 1e-9 resolves a real one)
-    stays = jnp.abs(txa - txp) <= 0.1 * np.sqrt(eps) * (jnp.abs(txa) + jnp.abs(txp))
-    keep = jnp.all(~eqs | stays[:, None], axis=0)
+    keep = jnp.all(~eqs | _stays_coincident(txa, txp)[:, None], axis=0)
     fo, fc, fm = (jnp.where(keep, f, g) for f, g in zip(forms, own))
     tval = treq * (2.0 * fo + r * fc) + req * tr * fc + tc * fm + _far_value(req, r, c, tforms)
     at = jnp.abs(kappa - kb) <= 16.0 * eps * kb
@@ -420,10 +423,10 @@ def _far_term_jvp(primals, tangents):
     return out, jnp.where(live | at, tw * after, 0.0) + w * jnp.where(live, tval, 0.0)
 
 
-def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key, fence=False):
+def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key):
     """Per-node integrands of J(0+), J(0-) (before the weights) and J(inf) (weighted) of each
     name: a list of 3 len(names) real (K,) arrays, in the order right..., left..., inf..."""
-    w, tcol, q, q_n = block_solution(U, r, alpha, lam, kappa)
+    w, tcol, q, q_n, xsq = block_solution(U, r, alpha, lam, kappa)
     tables = _tables(names, rho_key)
     nb = range(3)
     # each band's part of psi(0) (mirror basis, block diagonal), psi(0), -i psi'(0)
@@ -435,8 +438,7 @@ def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key, fence=False):
     # of the parts of every band sharing its q (itself, and the 3/2 band at r = 0 or lam = 0);
     # the derivative of such a cross pair and of the far field at a branch point depend on the
     # direction (:func:`_partner`, :func:`_far_term`)
-    xsq = bands.band_squares(U, r, lam)
-    kb = jnp.clip(bands._safe_sqrt(xsq), 0.0, 1.0)  # the branch points of the kappa rule
+    kb = bands.branch_radii(xsq, directional=True)  # the branch points as the kappa rule has them
     eq = {}
     for a in nb:
         for b in nb:
@@ -453,8 +455,7 @@ def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key, fence=False):
         ]
         group.append(_entries(g))
         own.append(_entries([[[x[a] for x in row] for row in blk] for blk in part]))
-    if fence:
-        psi, dpsi, refl, group, own = _fence((psi, dpsi, refl, group, own))
+    psi, dpsi, refl, group, own = _fence((psi, dpsi, refl, group, own))
     propagating = [jnp.imag(q[a]) == 0 for a in nb]
     f_right, f_psi, f_refl = _Forms(dpsi, psi), _Forms(psi, psi), _Forms(refl, refl)
     f_inf = [_Forms(group[a], own[a]) for a in nb]
@@ -489,14 +490,13 @@ def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key, fence=False):
     return right + left + inf
 
 
-def _raw(names, rho_key, n, fence):
-    """f(U, r, alpha, lam) -> (3, len(names)) currents, no custom derivative."""
+def _raw(names, rho_key, n):
+    """f(U, r, alpha, lam) -> (3, len(names)) currents, no custom derivative (its pushforwards
+    follow the one-sided rules of the kappa rule, :func:`_partner` and :func:`_far_term`)."""
 
     def f(U, r, alpha, lam):
-        kappa, weight = quadrature.kappa_rule(U, r, lam, n, directional=fence)
-        if fence:
-            kappa, weight = _fence((kappa, weight))
-        vals = _per_node(U, r, alpha, lam, kappa, weight, names, rho_key, fence)
+        kappa, weight = _fence(quadrature.kappa_rule(U, r, lam, n, directional=True))
+        vals = _per_node(U, r, alpha, lam, kappa, weight, names, rho_key)
         m = 2 * len(names)
         sums = node_sum([weight * v for v in vals[:m]] + vals[m:])
         return jnp.stack(sums).reshape(3, len(names))
@@ -512,7 +512,7 @@ def _core(names, rho_key, n):
     The kappa rule, the per-point band values and the wavefunctions at z = 0 are fenced
     (:func:`_fence`) between the stages.
     """
-    return forward_jacobian(_raw(names, rho_key, n, True), nparams=4)
+    return forward_jacobian(_raw(names, rho_key, n), nparams=4)
 
 
 @functools.lru_cache(maxsize=64)
