@@ -42,6 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import profiles, quadrature, quantities
+from .spin.compiling import jit_derivative
 
 #: The interface quantities of the grid target (docs/theory.md §8).
 GRID_NAMES: tuple[str, ...] = ("eta_yz_x", "eta_x2-y2_x", "eta_z2_z", "delta_z")
@@ -236,7 +237,7 @@ def spin_functions(nodes: int = SPIN_NODES) -> tuple[Callable, Callable]:
     def fwd(r, lam):
         return jax.lax.map(lambda x: spin_ratio(x[0], SPIN_ALPHA, x[1], nodes), (r, lam), batch_size=BATCH)
 
-    @jax.jit
+    @jit_derivative
     def g(r, lam):
         return jax.lax.map(lambda x: jnp.stack(grad(x[0], SPIN_ALPHA, x[1])), (r, lam), batch_size=BATCH)
 

@@ -26,6 +26,7 @@ import optax
 
 from . import quantities
 from .params import Params, check_param, check_real, domain_text, validate_count, validate_params
+from .spin.compiling import jit_derivative
 
 AXES = ("r", "alpha")
 #: The variables of a spinful objective.
@@ -320,20 +321,23 @@ def _compiled_steps(f: Callable, opt: optax.GradientTransformation, nx: int, sig
 
     U and the bounds are arguments, not constants, so a second optimisation of the same named
     quantity with the same optimiser (other bounds, U, seed or starts) runs without compiling.
+    Over (r, alpha, lam) the objective is the spinful model, whose derivative programs are
+    compiled with :func:`jaxorb.spin.compiling.jit_derivative`.
     """
+    jit_grad = jit_derivative if nx == len(SPIN_AXES) else jax.jit
 
     def loss(u, U, lo, hi):
         x = _to_x(u, lo, hi)
         return -sign * f(U, *(x[k] for k in range(nx)))
 
-    @jax.jit
+    @jit_grad
     def step(u, state, U, lo, hi):
         vals, grads = jax.vmap(jax.value_and_grad(loss), (0, None, None, None))(u, U, lo, hi)
         updates, state = jax.vmap(opt.update)(grads, state, u)
         return optax.apply_updates(u, updates), state, -sign * vals
 
     to_x = jax.jit(jax.vmap(_to_x, (0, None, None)))
-    final = jax.jit(jax.vmap(jax.value_and_grad(lambda x, U: f(U, *(x[k] for k in range(nx)))), (0, None)))
+    final = jit_grad(jax.vmap(jax.value_and_grad(lambda x, U: f(U, *(x[k] for k in range(nx)))), (0, None)))
     return step, to_x, final
 
 
