@@ -1,6 +1,7 @@
 """jo.sweep: values, layout, validation, devices, processes, memory and the domain edges."""
 
 import importlib
+import os
 import subprocess
 import sys
 import textwrap
@@ -229,6 +230,13 @@ _DEVICES_SCRIPT = textwrap.dedent(
 )
 
 
+def _xla_flags(*extra: str) -> str:
+    """This process's XLA flags (the ones the results compared with were compiled with) without a
+    forced device count, plus ``extra``."""
+    own = [f for f in os.environ.get("XLA_FLAGS", "").split() if "device_count" not in f]
+    return " ".join([*own, *extra])
+
+
 @pytest.mark.slow
 def test_one_device_and_four_forced_cpu_devices_agree(tmp_path):
     res = {}
@@ -236,7 +244,7 @@ def test_one_device_and_four_forced_cpu_devices_agree(tmp_path):
         out = tmp_path / f"d{n}.npz"
         proc = subprocess.run(
             [sys.executable, "-c", _DEVICES_SCRIPT, str(out), str(n)],
-            env=env_with_root(XLA_FLAGS=f"--xla_force_host_platform_device_count={n}", JAX_PLATFORMS="cpu"),
+            env=env_with_root(XLA_FLAGS=_xla_flags(f"--xla_force_host_platform_device_count={n}"), JAX_PLATFORMS="cpu"),
             capture_output=True,
             text=True,
             timeout=300,  # a LAPACK deadlock fails here instead of stalling CI
@@ -273,8 +281,7 @@ _DIST_SCRIPT = textwrap.dedent(
 def test_two_processes_with_jax_distributed_match_one_process(tmp_path):
     port = free_port()
     store = tmp_path / "dist.zarr"
-    env = env_with_root(JAX_PLATFORMS="cpu")
-    env.pop("XLA_FLAGS", None)
+    env = env_with_root(JAX_PLATFORMS="cpu", XLA_FLAGS=_xla_flags())
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _DIST_SCRIPT, str(port), str(k), str(store), str(tmp_path / f"p{k}.npz")],
