@@ -317,7 +317,8 @@ def _reporter(progress, steps: int, label: str, sign: float, t0: float) -> Calla
 
 @functools.lru_cache(maxsize=32)
 def _compiled_steps(f: Callable, opt: optax.GradientTransformation, nx: int, sign: float) -> tuple:
-    """Jitted (step, to_x, final) for one objective and optimiser.
+    """Jitted (step, to_x) for one objective and optimiser: step(u, state, U, lo, hi) -> (next u,
+    next state, objective at u, its gradient in the physical coordinates at u).
 
     U and the bounds are arguments, not constants, so a second optimisation of the same named
     quantity with the same optimiser (other bounds, U, seed or starts) runs without compiling.
@@ -326,19 +327,22 @@ def _compiled_steps(f: Callable, opt: optax.GradientTransformation, nx: int, sig
     """
     jit_grad = jit_derivative if nx == len(SPIN_AXES) else jax.jit
 
-    def loss(u, U, lo, hi):
-        x = _to_x(u, lo, hi)
-        return -sign * f(U, *(x[k] for k in range(nx)))
+    def parts(u, U, lo, hi):
+        # the objective and its gradient in the physical coordinates x (reported at the end) and
+        # the gradient of the loss -sign * f in the reparametrised u (what the optimiser follows)
+        x, pull = jax.vjp(lambda u: _to_x(u, lo, hi), u)
+        val, grad_x = jax.value_and_grad(lambda x: f(U, *(x[k] for k in range(nx))))(x)
+        (grad_u,) = pull(-sign * grad_x)
+        return val, grad_x, grad_u
 
     @jit_grad
     def step(u, state, U, lo, hi):
-        vals, grads = jax.vmap(jax.value_and_grad(loss), (0, None, None, None))(u, U, lo, hi)
-        updates, state = jax.vmap(opt.update)(grads, state, u)
-        return optax.apply_updates(u, updates), state, -sign * vals
+        vals, grads_x, grads_u = jax.vmap(parts, (0, None, None, None))(u, U, lo, hi)
+        updates, state = jax.vmap(opt.update)(grads_u, state, u)
+        return optax.apply_updates(u, updates), state, vals, grads_x
 
     to_x = jax.jit(jax.vmap(_to_x, (0, None, None)))
-    final = jit_grad(jax.vmap(jax.value_and_grad(lambda x, U: f(U, *(x[k] for k in range(nx)))), (0, None)))
-    return step, to_x, final
+    return step, to_x
 
 
 def _descend(f, U, x0, bounds, opt, steps, sign, report, axes=AXES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -351,16 +355,18 @@ def _descend(f, U, x0, bounds, opt, steps, sign, report, axes=AXES) -> tuple[np.
     lo = jnp.array([bounds[a][0] for a in axes])
     hi = jnp.array([bounds[a][1] for a in axes])
     U = jnp.asarray(U, dtype=lo.dtype)
-    step, to_x, final = _compiled_steps(f, opt, nx, float(sign))
+    step, to_x = _compiled_steps(f, opt, nx, float(sign))
     u = jnp.asarray(np.stack([_to_u(x0[:, k], lo[k], hi[k]) for k in range(nx)], axis=1))
     state = jax.vmap(opt.init)(u)
     xs, vals = [np.asarray(to_x(u, lo, hi))], []
     for i in range(steps):
-        u, state, v = step(u, state, U, lo, hi)  # v: the objective at xs[i]
+        u, state, v, _ = step(u, state, U, lo, hi)  # v: the objective at xs[i]
         vals.append(np.asarray(v))
         xs.append(np.asarray(to_x(u, lo, hi)))
         report(i, vals[-1])
-    final_vals, final_grads = final(jnp.asarray(xs[-1]), U)
+    # one more evaluation of the step program (its update unused) gives the objective and its
+    # gradient at xs[-1] without compiling a second gradient program
+    _, _, final_vals, final_grads = step(u, state, U, lo, hi)
     vals.append(np.asarray(final_vals))
     return np.stack(xs), np.stack(vals), np.asarray(final_grads)
 
