@@ -91,7 +91,8 @@ _OBS = "x2-y2|z2|xy|yz|zx|x|y|z"
 # \Z, not $: a name with a trailing newline is not a name
 _PATTERN = re.compile(
     r"^(?:eta_L?(?P<q>xy|yz|zx|x2-y2|z2)|(?P<head>ratio|delta|cD|c)"
-    rf"|(?P<kind>density|current|torque)_(?P<op>L?(?:{_OBS})|S(?P<so>[xyz]))|(?P<conv>conv0?)_S(?P<s>[xyz]))"
+    rf"|(?P<kind>density|current|torque)_(?P<op>L?(?:{_OBS})|S(?P<so>[xyz]))|(?P<conv>conv0?)_S(?P<s>[xyz])"
+    r"|torque_soc_(?P<socop>L?(?P<socl>[xyz])|S(?P<socs>[xyz])))"
     r"_(?P<j>[xyz])\Z"
 )
 #: The spinful conversions (their names start so), which take lam; the spinful depth quantities
@@ -100,13 +101,15 @@ SPIN_PREFIXES = ("conv_", "conv0_")
 SPIN_HELP = (
     "conv_S<j>_<j> (J_Sj(inf)/J_Lj(0-)) and conv0_S<j>_<j> (J_Sj(0)/J_Lj(0-)), j in x y z: the spinful "
     "model's orbital-to-spin conversions, e.g. conv_Sz_z; density_S<j>_<j>, current_S<j>_<j>, "
-    "torque_S<j>_<j>: its spin density, spin current and dJ_Sj/dz at depth z"
+    "torque_S<j>_<j>: its spin density, spin current and dJ_Sj/dz at depth z; torque_soc_L<j>_<j>, "
+    "torque_soc_S<j>_<j>: the spin-orbit parts of dJ_Lj/dz and dJ_Sj/dz there (they cancel)"
 )
 
 NAMES_HELP = (
     "eta_<Q>_<j> (Q in " + " ".join(_QUAD.values()) + "), ratio_<j>, delta_<j>, c_<j>, cD_<j> (z = thickness), "
     "density_<O>_<j>, current_<O>_<j>, torque_<O>_<j> (O in " + " ".join(OPERATOR_NAMES) + "); "
-    "conv_S<j>_<j>, conv0_S<j>_<j>, density_S<j>_<j>, current_S<j>_<j>, torque_S<j>_<j> (spinful model, need lam); "
+    "conv_S<j>_<j>, conv0_S<j>_<j>, density_S<j>_<j>, current_S<j>_<j>, torque_S<j>_<j>, "
+    "torque_soc_L<j>_<j>, torque_soc_S<j>_<j> (spinful model, need lam); "
     "j in x y z is the injected dipole; the leading L of Q or O may be dropped (eta_yz_x = eta_Lyz_x); "
     "`jaxorb quantities` lists them all"
 )
@@ -140,6 +143,16 @@ def canonical(name: str) -> str:
     m = _PATTERN.fullmatch(name) if isinstance(name, str) else None
     if m is None:
         raise ValueError(f"unknown quantity {name!r}; known patterns: {NAMES_HELP}")
+    if m.group("socop"):
+        axis = m.group("socl") or m.group("socs")
+        if axis != m.group("j"):
+            raise ValueError(
+                f"unknown quantity {name!r}: the spin-orbit torque is given on L_{m.group('j')} and "
+                f"S_{m.group('j')} for |L_{m.group('j')}> injection (the pair it transfers angular momentum "
+                f"between); the spinful quantities are {SPIN_HELP}"
+            )
+        op = m.group("socop")
+        return f"torque_soc_{op if op[0] in 'LS' else 'L' + op}_{m.group('j')}"
     if m.group("conv") or m.group("so"):
         s = m.group("s") or m.group("so")
         if s != m.group("j"):
@@ -204,6 +217,17 @@ def info(name: str, transparency: float = 2.0) -> QuantityInfo:
     elif head == "conv0":
         desc = f"interfacial orbital-to-spin conversion J_S{j}(0)/J_L{j}(0-) for |L_{j}> (spinful model, needs lam)"
         label, aliases = rf"$J_{{S_{j}}}(0)/J_{{L_{j}}}(0^-)$", ()
+    elif m.group("socop"):
+        op = m.group("socop")
+        other = ("S" if op[0] == "L" else "L") + j
+        whole = "" if op[0] == "L" else f", all of torque_S{j}_{j} (the crystal field does not act on spin)"
+        desc = (
+            f"spin-orbit part of dJ_{op}/dz for |L_{j}> (unpolarised spin) at depth z{whole}; "
+            f"equal to -torque_soc_{other}_{j} (spinful model, needs lam)"
+        )
+        tex = f"{op[0]}_{{{op[1]}}}"
+        label = rf"$\tau^{{\rm so}}_{{{tex}}}{{}}^{{{j}}}$"
+        aliases = (f"torque_soc_{op[1]}_{j}",) if op[0] == "L" else ()
     elif m.group("so"):
         kind, op = m.group("kind"), m.group("op")
         what = {"density": f"spin density <{op}>(z)", "current": f"spin current J_{op}(z)", "torque": f"dJ_{op}/dz"}
@@ -226,7 +250,7 @@ def info(name: str, transparency: float = 2.0) -> QuantityInfo:
         }[kind]
         aliases = (f"{kind}_{op[1:]}_{j}",)
     uses_z = head in ("cD", "density", "current", "torque")
-    uses_lam = head in ("conv", "conv0") or m.group("so") is not None
+    uses_lam = head in ("conv", "conv0") or m.group("so") is not None or m.group("socop") is not None
     return QuantityInfo(canon, _UNITS[head], desc, label, uses_z, aliases, uses_lam)
 
 
@@ -236,6 +260,7 @@ def _all_names() -> list[str]:
     names += [f"{kind}_{op}_{j}" for kind in ("density", "current", "torque") for j in "xyz" for op in OPERATOR_NAMES]
     names += [f"{kind}_S{j}_{j}" for kind in ("conv", "conv0") for j in "xyz"]
     names += [f"{kind}_S{j}_{j}" for kind in ("density", "current", "torque") for j in "xyz"]
+    names += [f"torque_soc_{s}{j}_{j}" for j in "xyz" for s in "LS"]
     return names
 
 
@@ -294,6 +319,8 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
             return conv(U, r, alpha, z, lam)[0]
 
         return named(conv_fn)
+    if m.group("socop"):
+        return named(_spin_depth_fn(name, "torque_soc", m.group("socop"), j, n))
     if meta.uses_lam:
         return named(_spin_depth_fn(name, m.group("kind"), m.group("op"), j, n))
     if m.group("q") or head in ("ratio", "delta"):
@@ -340,9 +367,10 @@ def _spin_nodes(n: int | None) -> int:
 
 
 def _spin_depth_fn(name: str, kind: str, op: str, j: str, n: int | None) -> Callable:
-    """fn(U, r, alpha, z, lam): the Fermi-averaged ``kind`` (density <O>(z), current J_O(z) or
-    torque dJ_O/dz) of the spin observable ``op`` at depth z for |L_j> (unpolarised spin), from
-    the spinful depth expansion (docs/theory.md §12)."""
+    """fn(U, r, alpha, z, lam): the Fermi-averaged ``kind`` (density <O>(z), current J_O(z),
+    torque dJ_O/dz or its spin-orbit part ``torque_soc``) of the observable ``op`` (a spin
+    component, or L_j for ``torque_soc``) at depth z for |L_j> (unpolarised spin), from the
+    spinful depth expansion (docs/theory.md §12)."""
     from .spin import api as spin_api
     from .spin import incident_density
 

@@ -1,6 +1,7 @@
 """The spinful named quantities: the conversions evaluated jointly (one interface solve per
 injection serves conv_* and conv0_*), and the spin density, current and torque at depth z
-(density_S<j>_<j>, current_S<j>_<j>, torque_S<j>_<j>; docs/theory.md §12)."""
+(density_S<j>_<j>, current_S<j>_<j>, torque_S<j>_<j>) and the spin-orbit torques
+(torque_soc_L<j>_<j>, torque_soc_S<j>_<j>; docs/theory.md §12)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ sweep_mod = importlib.import_module("jaxorb.sweep")  # the module (jaxorb.sweep 
 
 
 def test_spin_depth_quantities_are_listed_with_the_units_of_the_orbital_ones(capsys):
-    listed = {q.name: q for q in quantities.list_quantities("*_S*")}
+    listed = {q.name: q for q in quantities.list_quantities("*_S*") if not q.name.startswith("torque_soc")}
     assert set(listed) == set(DEPTH_NAMES) | {f"{k}_S{j}_{j}" for k in ("conv", "conv0") for j in "xyz"}
     for name in DEPTH_NAMES:
         q, kind = listed[name], name.split("_")[0]
@@ -48,6 +49,23 @@ def test_spin_depth_quantities_are_listed_with_the_units_of_the_orbital_ones(cap
     rows = capsys.readouterr().out.splitlines()[1:]
     assert sorted(row.split()[0] for row in rows) == ["current_Sx_x", "current_Sy_y", "current_Sz_z"]
     assert all("density_S<j>_<j>" in text for text in (quantities.SPIN_HELP, quantities.NAMES_HELP))
+
+
+def test_spin_orbit_torques_are_listed_for_the_injected_axis_only():
+    listed = {q.name: q for q in quantities.list_quantities("torque_soc_*")}
+    assert set(listed) == {f"torque_soc_{s}{j}_{j}" for j in "xyz" for s in "LS"}
+    for q in listed.values():
+        assert q.uses_lam and q.uses_z and q.unit == quantities.info("torque_Lx_x").unit
+        assert "spin-orbit part" in q.description and "needs lam" in q.description
+    assert quantities.canonical("torque_soc_z_z") == "torque_soc_Lz_z"
+    assert listed["torque_soc_Lz_z"].aliases == ("torque_soc_z_z",) and listed["torque_soc_Sz_z"].aliases == ()
+    for bad in ("torque_soc_Sx_z", "torque_soc_Lz_x", "torque_soc_y_x"):
+        with pytest.raises(ValueError, match="spin-orbit torque is given on L_. and S_."):
+            quantities.info(bad)
+    with pytest.raises(ValueError, match="unknown quantity 'torque_soc_Lyz_x'"):
+        quantities.info("torque_soc_Lyz_x")
+    with pytest.raises(ValueError, match="torque_soc_Sz_z is a quantity of the spinful model: it needs lam"):
+        quantities.get("torque_soc_Sz_z", n=DEPTH_NODES).fn(*POINT, Z)
 
 
 @pytest.mark.parametrize("kind", ["density", "current", "torque", "conv", "conv0"])
@@ -158,6 +176,22 @@ def test_depth_quantities_are_the_spin_profile(j):
         assert np.abs(want).min() > 1e-3
         for o in "xyz".replace(j, ""):
             assert np.abs(np.asarray(getattr(prof, kind)["S" + o])).max() < 1e-14 * np.abs(want).max() + 1e-15
+
+
+def test_spin_orbit_torques_are_the_profile_s_and_cancel():
+    """torque_soc_Lz_z and torque_soc_Sz_z are jo.profile's torque_soc there; they cancel, and the
+    spin torque is all spin-orbit (the crystal field does not act on spin) while L_z also feels
+    the crystal field."""
+    prof = _spin_profile("z")
+    soc_l = quantities.get("torque_soc_Lz_z", n=DEPTH_NODES).fn
+    soc_s = quantities.get("torque_soc_Sz_z", n=DEPTH_NODES).fn
+    for k, z in enumerate(np.asarray(prof.z)):
+        tl, ts = float(soc_l(*POINT, z, LAM)), float(soc_s(*POINT, z, LAM))
+        assert tl == pytest.approx(float(prof.torque_soc["Lz"][k]), abs=1e-12)
+        assert ts == pytest.approx(float(prof.torque_soc["Sz"][k]), abs=1e-12)
+        assert abs(tl + ts) < 1e-12 and abs(ts) > 1e-3
+        assert ts == pytest.approx(float(prof.torque["Sz"][k]), abs=1e-12)
+        assert abs(float(prof.torque["Lz"][k]) - tl) > 1e-3  # the crystal-field part of dJ_Lz/dz
 
 
 def test_torque_quantity_is_the_depth_derivative_of_the_current():
