@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import profiles, quadrature, quantities
-from .spin.compiling import jit_derivative
+from .spin.compiling import derivative_compiler_options, jit_derivative
 
 #: The interface quantities of the grid target (docs/theory.md §8).
 GRID_NAMES: tuple[str, ...] = ("eta_yz_x", "eta_x2-y2_x", "eta_z2_z", "delta_z")
@@ -691,6 +691,7 @@ def bench_spin(
         "gradient_median_s": grad_s,
         "gradient_ratio": grad_ratio,
         "gradient_compile_s": grad_compile,
+        "gradient_compiler_options": derivative_compiler_options(),
         "max_diff_vs_double_nodes": conv_err,
         "max_diff_vs_general_path": general_err,
         "targets": {
