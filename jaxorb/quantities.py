@@ -20,6 +20,8 @@ name.
 * ``density_S<j>_<j>``, ``current_S<j>_<j>``, ``torque_S<j>_<j>`` (spinful model, need lam): the
   spin density <S_j>(z), spin current J_Sj(z) and its derivative dJ_Sj/dz at depth z for |L_j>
   injected with unpolarised spin; the spin components along the other axes vanish by symmetry.
+* ``torque_soc_L<j>_<j>``, ``torque_soc_S<j>_<j>`` (spinful model, need lam): the spin-orbit
+  parts of dJ_Lj/dz and dJ_Sj/dz at depth z; they cancel, and the second is all of dJ_Sj/dz.
 
 :func:`list_quantities` lists every name with its unit and meaning (``jaxorb quantities`` on the
 command line). :func:`get` returns a :class:`Quantity` whose ``fn(U, r, alpha, z)`` is a pure,
@@ -143,24 +145,23 @@ def canonical(name: str) -> str:
     m = _PATTERN.fullmatch(name) if isinstance(name, str) else None
     if m is None:
         raise ValueError(f"unknown quantity {name!r}; known patterns: {NAMES_HELP}")
-    if m.group("socop"):
-        axis = m.group("socl") or m.group("socs")
-        if axis != m.group("j"):
-            raise ValueError(
-                f"unknown quantity {name!r}: the spin-orbit torque is given on L_{m.group('j')} and "
-                f"S_{m.group('j')} for |L_{m.group('j')}> injection (the pair it transfers angular momentum "
-                f"between); the spinful quantities are {SPIN_HELP}"
-            )
-        op = m.group("socop")
-        return f"torque_soc_{op if op[0] in 'LS' else 'L' + op}_{m.group('j')}"
-    if m.group("conv") or m.group("so"):
-        s = m.group("s") or m.group("so")
+    if m.group("conv") or m.group("so") or m.group("socop"):
+        s = m.group("s") or m.group("so") or m.group("socl") or m.group("socs")
         if s != m.group("j"):
-            what = "current" if m.group("conv") else m.group("kind")
+            # the spin-orbit torque on L_s is minus that on S_s = dJ_Ss/dz: zero with the current
+            what = (
+                "spin current"
+                if m.group("conv")
+                else "spin-orbit torque"
+                if m.group("socop")
+                else "spin " + m.group("kind")
+            )
             raise ValueError(
-                f"unknown quantity {name!r}: for |L_{m.group('j')}> injection (unpolarised spin) the spin {what} "
+                f"unknown quantity {name!r}: for |L_{m.group('j')}> injection (unpolarised spin) the {what} "
                 f"along {s} vanishes by symmetry; the spinful quantities are {SPIN_HELP}"
             )
+        if m.group("socop") and m.group("socl"):
+            return f"torque_soc_L{s}_{m.group('j')}"
         return name
     if m.group("q"):
         return f"eta_{_QUAD[m.group('q')]}_{m.group('j')}"
@@ -319,10 +320,9 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
             return conv(U, r, alpha, z, lam)[0]
 
         return named(conv_fn)
-    if m.group("socop"):
-        return named(_spin_depth_fn(name, "torque_soc", m.group("socop"), j, n))
     if meta.uses_lam:
-        return named(_spin_depth_fn(name, m.group("kind"), m.group("op"), j, n))
+        kind, op = ("torque_soc", m.group("socop")) if m.group("socop") else (m.group("kind"), m.group("op"))
+        return named(_spin_depth_fn(name, kind, op, j, n))
     if m.group("q") or head in ("ratio", "delta"):
         # the single-quantity case of joint(): one code path for every interface quantity
         shared = joint((name,), n, transparency)

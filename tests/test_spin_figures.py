@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from jaxorb import bench, figures, plotting, spin
+from jaxorb.spin import compiling
 
 NODES = 16
 PARAMS = (0.5, 0.5, 0.3)  # U, r, alpha of the profiles
@@ -152,7 +153,7 @@ def test_bench_spin_rows_at_tiny_size(tmp_path):
     assert rec["max_diff_vs_general_path"] < 1e-12
     assert rec["max_diff_vs_double_nodes"] < 1e-7
     assert rec["targets"]["gradient / forward"]["met"] is None
-    assert rec["gradient_compiler_options"] == {"xla_cpu_use_fusion_emitters": False}  # recorded with the times
+    assert rec["gradient_compiler_options"] == compiling.CPU_DERIVATIVE_OPTIONS  # recorded with the times
     assert {"jax", "jaxlib", "device_kind", "dtype", "load_avg"} <= set(rec["env"])
     text = bench.table([rec])
     for row in ("spin map", "spin np", "spin comp"):

@@ -1,11 +1,11 @@
 """How the derivative programs of the spinful model are compiled.
 
-The spinful fast path differentiates through :func:`jaxorb.spin.fast.forward_jacobian`: every
+The spinful fast path differentiates through :func:`jaxorb.fast.derivatives.forward_jacobian`: every
 operation of the per-node pipeline carries one tangent per parameter direction, and XLA fuses
 those into very large elementwise loops. On CPU, XLA's classic loop emitter compiles and runs
 such loops faster than its newer fusion emitters: for the gradient of J_Sz(inf)/J_Lz(0-) with
-respect to (r, alpha, lam) on 128 x 128 points (24 nodes per segment, 2-core x86-64, jax 0.10.2)
-2.6x less run time and a quarter less compile time (docs/performance.md, "Spinful model"). The
+respect to (r, alpha, lam) on 256 x 256 points (24 nodes per segment, 2-core x86-64, jax 0.10.2)
+3.5x less run time and a third less compile time (docs/performance.md, "Spinful model"). The
 forward programs, and the spinless gradient, run faster with the default emitters, so the
 option is given per program, at the top-level ``jax.jit`` of a derivative program only (JAX
 refuses compiler options on a nested jit).
