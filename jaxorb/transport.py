@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import fast, profiles, quadrature
+from . import batching, fast, profiles, quadrature
 from . import incident as _incident
 from .operators import DIPOLES, OPERATOR_NAMES, QUADRUPOLES, const
 from .params import (
@@ -86,9 +86,12 @@ def _run_core(core, static, U, r, alpha, *arrays):
 
 def _broadcast_call(core, p: Params, arrays=(), static=()):
     """Call ``core(U, r, alpha, *arrays, *static)`` on broadcast parameter arrays, jitted once per
-    shape (new values never recompile); the result has the broadcast shape."""
+    bucket of the number of points (:mod:`jaxorb.batching`; new values never recompile); the
+    result has the broadcast shape."""
     U, r, alpha = jnp.broadcast_arrays(*(jnp.asarray(x, dtype=jnp.result_type(float)) for x in p))
-    flat = _run_core(core, tuple(static), U.ravel(), r.ravel(), alpha.ravel(), *arrays)
+    flat = batching.call_padded(
+        functools.partial(_run_core, core, tuple(static)), (U.ravel(), r.ravel(), alpha.ravel()), BATCH, *arrays
+    )
     return jax.tree_util.tree_map(lambda x: x.reshape(U.shape + x.shape[1:]), flat)
 
 
@@ -457,6 +460,7 @@ def mean_torque(
         rho, nd = const(rho_in), const(ndip)
         fdt = jnp.result_type(float)
         U, r, alpha, D = jnp.broadcast_arrays(*(jnp.asarray(x, dtype=fdt) for x in (*p, thickness_kF)))
-        flat = _run_depth_core(_mean_torque_core, (n,), U.ravel(), r.ravel(), alpha.ravel(), D.ravel(), rho, nd)
+        points = (U.ravel(), r.ravel(), alpha.ravel(), D.ravel())
+        flat = batching.call_padded(functools.partial(_run_depth_core, _mean_torque_core, (n,)), points, BATCH, rho, nd)
         out = flat.reshape(U.shape)
     return _same_precision(out, dt)

@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import batching
 from ..operators import const
 from ..params import validate_count, validate_depths
 from . import expansion as ex
@@ -206,8 +207,10 @@ def conversion(U, r, alpha, lam, incident="z", to: str = "Sz", at="inf", *, dipo
 
 def conversion_ratios(U, r, alpha, lam, rho, ndip, depth: float, target: str, n: int, at_inf: bool):
     """J_target / (n . J_L)(0-) over flat parameter arrays (P,) (:func:`conversion_values`),
-    refusing concrete points whose denominator vanishes (:func:`refuse_vanishing_left_current`)."""
-    top, left = conversion_values(U, r, alpha, lam, rho, ndip, depth, target, n, at_inf)
+    refusing concrete points whose denominator vanishes (:func:`refuse_vanishing_left_current`).
+    P is padded to a bucket size (:mod:`jaxorb.batching`), so calls with similar numbers of points
+    share compiled programs."""
+    top, left = batching.call_padded(conversion_values, (U, r, alpha, lam), BATCH, rho, ndip, depth, target, n, at_inf)
     refuse_vanishing_left_current(left)
     return top / left
 

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import batching
 from .. import incident as _incident
 from ..operators import const
 from ..params import Params, check_dtype, check_params, precision, validate_count, validate_depths
@@ -173,7 +174,7 @@ def profile(p: Params, z, incident="x", *, nodes=None, phi_points=None, observab
             )
     with precision(dtype, p, z):
         z_arr = jnp.asarray(zc) if zc is not None else jnp.atleast_1d(z)
-        flat = _profile_points(*_flat(p, shape), const(rho), z_arr, names=names, n=nodes)
+        flat = batching.call_padded(_profile_points, _flat(p, shape), BATCH, const(rho), z_arr, names=names, n=nodes)
         out = {key: jnp.reshape(val, shape + val.shape[1:]) for key, val in flat.items()}
         named = {
             key: {nm: jnp.moveaxis(val, len(shape), 0)[i] for i, nm in enumerate(names)} for key, val in out.items()
