@@ -42,11 +42,10 @@ def pad_points(arrays, batch: int):
     extra = bucket(points, batch) - points
     if extra == 0:
         return arrays, points
-    if not any(isinstance(a, jax.core.Tracer) for a in arrays):
-        # concrete points are padded on the host: no eager device op per array
-        arrays = tuple(np.asarray(a) for a in arrays)
-        return tuple(np.concatenate([a, np.broadcast_to(a[:1], (extra, *a.shape[1:]))]) for a in arrays), points
-    return tuple(jnp.concatenate([a, jnp.broadcast_to(a[:1], (extra, *a.shape[1:]))]) for a in arrays), points
+    # concrete points are padded on the host (no eager device op per array), traced ones in jnp
+    xp = jnp if any(isinstance(a, jax.core.Tracer) for a in arrays) else np
+    arrays = tuple(xp.asarray(a) for a in arrays)
+    return tuple(xp.concatenate([a, xp.broadcast_to(a[:1], (extra, *a.shape[1:]))]) for a in arrays), points
 
 
 def first_points(tree, points: int):
