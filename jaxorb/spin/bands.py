@@ -63,8 +63,8 @@ def band_squares(U, r, lam):
 
 def _snap(x, x_h):
     """x, replaced by x_h where the two agree to rounding (r = 0 or lam = 0 make a helicity 1/2
-    band coincide with the 3/2 band): equal |k| must give bitwise equal q, so that the pairs of
-    the two bands count as non-oscillating at z -> infinity. The derivative stays that of x."""
+    band coincide with the 3/2 band): the solver recognises coinciding bands by bitwise equal |k|^2,
+    and their pairs count as non-oscillating at z -> infinity. The derivative stays that of x."""
     close = jnp.abs(x - x_h) <= 1e-14 * (1.0 + jnp.abs(x_h))
     return x + jax.lax.stop_gradient(jnp.where(close, x_h - x, 0.0))
 

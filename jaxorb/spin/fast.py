@@ -121,8 +121,8 @@ def _cplx(re, im):
 
 
 def _band_wavevectors(U, r, lam, kappa):
-    """Per band: |k| (scalar) and q (K,), complex, on the branch of docs/theory.md §3. Equal
-    |k|^2 (snapped in :func:`bands.band_squares`) give bitwise equal q."""
+    """Per band: |k| (scalar) and q (K,), complex, on the branch of docs/theory.md §3. Coinciding
+    bands are recognised by their |k|^2, snapped to equal in :func:`bands.band_squares`."""
     x = bands.band_squares(U, r, lam)
     # per-point values are materialised: fused into the per-node loops, XLA recomputed their
     # (and, in forward mode, their tangents') scalar chains at every node
@@ -443,7 +443,9 @@ def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key):
     for a in nb:
         for b in nb:
             if a < b:
-                eq[a, b] = eq[b, a] = (jnp.real(q[a]) == jnp.real(q[b])) & (jnp.imag(q[a]) == jnp.imag(q[b]))
+                # decided on the snapped band squares, not on q: q is computed per node, and two
+                # fused loops may round the same expression differently
+                eq[a, b] = eq[b, a] = jnp.broadcast_to(xsq[a] == xsq[b], jnp.shape(kappa))
     group, own = [], []
     for a in nb:
         g = [
