@@ -8,7 +8,8 @@
   program. The in-memory caches are dropped after each test module and the freed memory is
   returned to the system, which keeps the peak memory of one long pytest process near that of
   its largest module.
-* XLA compiles with its classic CPU loop emitter (below), unless ``JAXORB_TEST_XLA_DEFAULTS=1``.
+* XLA compiles with its classic CPU loop emitter and LLVM optimisation level 0 (below), unless
+  ``JAXORB_TEST_XLA_DEFAULTS=1``.
 """
 
 import ctypes
@@ -22,12 +23,19 @@ _OWN_CACHE = "JAX_COMPILATION_CACHE_DIR" not in os.environ
 if _OWN_CACHE:
     os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="jaxorb-tests-xla-")
 # The suite is bound by compile time: XLA's classic CPU loop emitter compiles these programs about
-# a quarter faster than its newer fusion emitters (values agree to rounding). Subprocesses inherit
-# the flag. JAXORB_TEST_XLA_DEFAULTS=1 runs the suite with XLA's defaults instead.
-if not os.environ.get("JAXORB_TEST_XLA_DEFAULTS") and "xla_cpu_use_fusion_emitters" not in os.environ.get(
-    "XLA_FLAGS", ""
-):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_use_fusion_emitters=false").strip()
+# a quarter faster than its newer fusion emitters, and LLVM at level 0 halves what is left for the
+# largest programs (the spinful conversion gradient: 13.2 -> 6.1 s; the whole suite 493 -> 428 s:
+# the tests run small workloads, so the slower code costs little).
+# Values agree to rounding, and a result that depends on how the compiler rounds is a bug the
+# tests should see. Subprocesses inherit the flags. JAXORB_TEST_XLA_DEFAULTS=1 runs the suite with
+# XLA's defaults instead.
+_TEST_FLAGS = {"xla_cpu_use_fusion_emitters": "false", "xla_backend_optimization_level": "0"}
+if not os.environ.get("JAXORB_TEST_XLA_DEFAULTS"):
+    _flags = os.environ.get("XLA_FLAGS", "")
+    for _name, _value in _TEST_FLAGS.items():
+        if _name not in _flags:
+            _flags += f" --{_name}={_value}"
+    os.environ["XLA_FLAGS"] = _flags.strip()
 # every program, however quick to compile, so subprocesses find what this process built
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
