@@ -573,6 +573,7 @@ def bench_spin(
     repeats: int = 3,
     baseline_points: int = 16,
     check_points: int = 16,
+    convergence_grid: int = 33,
     nodes: int = SPIN_NODES,
     gradient: bool = True,
     device=None,
@@ -591,8 +592,10 @@ def bench_spin(
         repeats: timed runs of each (medians reported).
         baseline_points: grid points on which the NumPy baseline is timed (reported per point);
             its inputs (kappa rule and analytic modes) come from the package and are not timed.
-        check_points: random grid points compared with twice the nodes and the general spinful
-            path (0: no checks).
+        check_points: random grid points compared with the general spinful path (0: no check).
+        convergence_grid: points per axis of the regular subgrid (both edges of each axis
+            included: the rule converges slowest at large r and lam) compared with twice the
+            nodes (0: no check).
         nodes: kappa nodes per segment.
         gradient: also time the gradient with respect to (r, alpha, lam).
         device, dtype: where and in which precision to run.
@@ -634,12 +637,24 @@ def bench_spin(
             grad_compile = g_first - grad_s
         vals = np.asarray(vals, dtype=float)
     conv_err = general_err = None
+    conv_points = 0
+    if convergence_grid > 0:
+        axis = np.unique(np.linspace(0, size - 1, min(int(convergence_grid), size)).round().astype(int))
+        idx = (axis[:, None] * size + axis[None, :]).ravel()
+        conv_points = int(idx.size)
+        with placement(None, "float64"):
+            fine = jax.jit(
+                lambda rr, ll: jax.lax.map(
+                    lambda x: spin_ratio(x[0], SPIN_ALPHA, x[1], 2 * nodes), (rr, ll), batch_size=BATCH
+                )
+            )
+            conv_err = float(
+                np.abs(np.asarray(fine(jnp.asarray(r_np[idx]), jnp.asarray(lam_np[idx]))) - vals[idx]).max()
+            )
     if check_points > 0:
         idx = rng.choice(npts, size=min(check_points, npts), replace=False)
         with placement(None, "float64"):
             ri, li = jnp.asarray(r_np[idx]), jnp.asarray(lam_np[idx])
-            fine = jax.jit(jax.vmap(lambda rr, ll: spin_ratio(rr, SPIN_ALPHA, ll, 2 * nodes)))
-            conv_err = float(np.abs(np.asarray(fine(ri, li)) - vals[idx]).max())
             general = jax.jit(jax.vmap(lambda rr, ll: _general_spin_ratio(rr, ll, nodes)))
             general_err = float(np.abs(np.asarray(general(ri, li)) - vals[idx]).max())
     # NumPy baseline on a subset, reported per point
@@ -693,6 +708,7 @@ def bench_spin(
         "gradient_compile_s": grad_compile,
         "gradient_compiler_options": derivative_compiler_options(),
         "max_diff_vs_double_nodes": conv_err,
+        "double_nodes_points": conv_points,
         "max_diff_vs_general_path": general_err,
         "targets": {
             name: {
