@@ -24,7 +24,6 @@ import jax
 import jax.numpy as jnp
 
 from . import bands, quadrature
-from .fast.depth import steady
 from .operators import L2, LX, LY, LZ, OPERATOR_NAMES, OPERATORS, const
 
 
@@ -226,7 +225,7 @@ def point_quantities(U, r, alpha, kappa, phi, incident, z, names=OPERATOR_NAMES)
     psi, dpsi, ddpsi = wavefunctions(t, md, z)
     q = md.q
     # pairs (b, b') whose exponent i(q_b' - conj q_b) vanishes survive z -> infinity
-    keep = steady(1j * (q[None, :] - jnp.conj(q)[:, None]))
+    keep = (1j * (q[None, :] - jnp.conj(q)[:, None])) == 0
     mode_psi = md.u * t[None, :]  # column b: t_b u_b
     a, _, _, _ = local_operators(kappa * jnp.cos(phi), kappa * jnp.sin(phi), r)
     out = {k: [] for k in ("density", "current", "torque", "torque_a2", "current_left", "current_inf", "density_inf")}
