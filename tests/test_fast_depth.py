@@ -78,23 +78,3 @@ def test_current_change_is_the_mean_torque_of_the_reference():
                 assert abs(got - ref) < 1e-12
     with pytest.raises(ValueError, match="kind"):
         fast.depth_average(0.5, 0.7, 0.4, 1.0, profiles.density_matrix("z"), "Lz", "flux")
-
-
-def test_far_field_keeps_pairs_whose_q_differ_by_rounding():
-    """A pair of coinciding bands whose q come out a few units of rounding apart (two code paths
-    of one compiled program) still survives z -> infinity; a pair 1e-12 apart oscillates."""
-    from jaxorb.fast import depth
-    from jaxorb.spin import expansion
-
-    eps = np.finfo(float).eps
-    q = 0.7
-    for gap, kept in ((0.0, True), (3 * eps, True), (-5 * eps, True), (1e-12, False)):
-        e = 1j * ((q + gap) - q)
-        coef = jnp.array([[[1.0 + 0j, 2.0 + 0j, 3.0 + 0j]]])  # (..., K=1, 3 types): tt, rr, tr
-        exponent = jnp.array([[0.0 + 0j, -0.4 + 0j, e]])
-        assert float(depth.at_infinity(coef, exponent)[0]) == (4.0 if kept else 1.0)
-        # the spinful pairs: (K, 3, 3), bands 0 and 1 coinciding, band 2 evanescent
-        ex = jnp.array([[[0.0, e, -0.3], [-np.conj(e), 0.0, -0.3], [-0.3, -0.3, -0.6]]], dtype=complex)
-        c = jnp.ones((1, 1, 3, 3), dtype=complex)
-        assert float(expansion.at_infinity(c, ex)[0]) == (4.0 if kept else 2.0)
-    assert bool(depth.steady(jnp.float32(1e-6))) and not bool(depth.steady(jnp.float64(1e-6)))

@@ -4,7 +4,7 @@ At one kappa the transmitted wave is a sum of three modes, and the helicity mode
 q_t, so every phi-averaged density or current is, per node, a sum of three terms
 c exp(E z): t-t (E = -2 Im q_t), r-r (E = -2 Im q_r) and t-r (E = i (q_r - conj q_t), its
 conjugate pair folded in). The torque density tau = dJ/dz multiplies each term by its exponent,
-and z -> infinity keeps the terms whose exponent is zero.
+and z -> infinity keeps the terms whose exponent is exactly zero.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def current_change(U, r, alpha, depth, rho, op_name: str, nodes=None):
 
     The mean-torque coefficient of docs/theory.md §7 (c = J(inf) - J(0), or c(D) = J(D) - J(0) =
     int_0^D tau dz), on the fast path as :func:`depth_average`: J(D) and J(0) are two sums of
-    one packed node sum. J(inf) keeps the terms whose exponent is zero, as
+    one packed node sum. J(inf) keeps the terms whose exponent is exactly zero, as
     :func:`at_infinity`. Derivatives with respect to (U, r, alpha, depth) by
     forward mode.
 
@@ -150,7 +150,7 @@ def current_change(U, r, alpha, depth, rho, op_name: str, nodes=None):
         d = jnp.where(inf, 0.0, depth)
 
         def factors(*e):
-            far = tuple(jnp.where(inf, steady(ei).astype(ei.dtype), jnp.exp(ei * d)) for ei in e)
+            far = tuple(jnp.where(inf, (ei == 0).astype(ei.dtype), jnp.exp(ei * d)) for ei in e)
             return [far, (1.0, 1.0, 1.0)]
 
         j_far, j_0 = _exponential_sums(U, r, alpha, rho, op_name, "current", factors, nodes)
@@ -270,26 +270,10 @@ def derivative(coef, exponent, z):
     return evaluate(coef * exponent, exponent, z)
 
 
-#: Exponents (in k_F) at most this many units of rounding from zero count as zero.
-STEADY_ULPS = 64
-
-
-def steady(exponent):
-    """True where a term neither oscillates nor decays as z -> infinity: exponent zero up to
-    rounding (|exponent| <= :data:`STEADY_ULPS` eps of its dtype).
-
-    The pairs of two bands with equal q have exponent i (q_B' - conj q_B) = 0, but q of each band
-    comes from its own expression, and a compiler may round two of them differently (fused loops,
-    vector and scalar code paths): exact equality would drop such a pair from J(inf) at r = 0 or
-    lam = 0. Distinct bands closer than this would oscillate with a period beyond 1e13 / k_F.
-    """
-    eps = float(jnp.finfo(jnp.result_type(exponent)).eps)
-    return jnp.abs(exponent) <= STEADY_ULPS * eps
-
-
 def at_infinity(coef, exponent):
-    """z -> infinity limit: the terms whose exponent is zero (:func:`steady`)."""
-    return jnp.sum(jnp.where(steady(exponent), coef, 0.0), axis=(-2, -1)).real
+    """z -> infinity limit: the terms with exponent exactly zero (non-oscillating, non-decaying)."""
+    keep = exponent == 0
+    return jnp.sum(jnp.where(keep, coef, 0.0), axis=(-2, -1)).real
 
 
 def at_surface(coef):

@@ -17,7 +17,6 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from ..fast.depth import steady
 from ..operators import const
 from . import bands, interface, quadrature
 from .operators import ALL_MATRICES, JZ_QUANTUM, soc_torque_operator
@@ -125,6 +124,5 @@ def derivative(coef, exponent, z):
 
 
 def at_infinity(coef, exponent):
-    """z -> infinity: the pairs whose exponent is zero (propagating bands with equal q), up to
-    rounding (:func:`jaxorb.fast.depth.steady`)."""
-    return jnp.sum(jnp.where(steady(exponent), coef, 0.0), axis=(-3, -2, -1)).real
+    """z -> infinity: the pairs whose exponent is exactly zero (propagating bands with equal q)."""
+    return jnp.sum(jnp.where(exponent == 0, coef, 0.0), axis=(-3, -2, -1)).real
