@@ -67,7 +67,7 @@ SPIN_TARGETS = {"ratio_to_eta": 4.0, "speedup": 100.0, "gradient_ratio": 5.0, "c
 SPIN_U = 0.5
 SPIN_ALPHA = 0.3
 SPIN_LAM_RANGE = (-0.2, 0.4)
-#: Kappa nodes per segment (four branch-split segments) of the spinful map.
+#: Mean kappa nodes per segment (four branch-split segments, 4 x this in all) of the spinful map.
 SPIN_NODES = 24
 
 
@@ -596,7 +596,7 @@ def bench_spin(
         convergence_grid: points per axis of the regular subgrid (both edges of each axis
             included: the rule converges slowest at large r and lam) compared with twice the
             nodes (0: no check).
-        nodes: kappa nodes per segment.
+        nodes: mean kappa nodes per segment (4 x this per point).
         gradient: also time the gradient with respect to (r, alpha, lam).
         device, dtype: where and in which precision to run.
 

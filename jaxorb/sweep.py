@@ -377,8 +377,9 @@ def _request(quantities, U, r, alpha, z, nodes, transparency, chunk_size, lam=No
     if order == SPIN_AXES:
         attrs["model"] = "spinful: H_R + lam L.sigma (docs/theory.md §12), |L_j> injected with unpolarised spin"
         attrs["nodes_description"] = (
-            "Gauss-Legendre nodes per segment of the spinful kappa rule (jaxorb.spin.quadrature.kappa_rule: four "
-            "segments split at the band edges, clustered at both ends)"
+            "mean Gauss-Legendre nodes per segment of the spinful kappa rule (jaxorb.spin.quadrature.kappa_rule: "
+            "four segments split at the band edges, clustered at both ends, 4 nodes times this in all, the longer "
+            "segments getting more)"
         )
         if uses_z:
             attrs["nodes_description"] += (

@@ -73,17 +73,20 @@ def solve_point(U, r, alpha, lam, kappa, phi):
 
 
 def kappa_rule(U, r, lam, n):
-    """Gauss-Legendre in theta with kappa = a + (b - a) sin^2 theta on [0, 1] split at the bands."""
+    """Gauss-Legendre in theta with kappa = a + (b - a) sin^2 theta on [0, 1] split at the bands;
+    the segments, longest first, get n + 2m, n, n - m, n - m nodes (m = n // 4)."""
     xh = (1 - U - lam) / (1 + r)
     roots = np.roots([1 + r, (U - 1) * (1 + r) + (U - lam - 1), (U - lam - 1) * (U - 1) - 2 * lam**2]).real
     ks = np.sort(np.clip(np.sqrt(np.clip(np.r_[xh, roots], 0, None)), 0, 1))
     edges = np.r_[0.0, ks, 1.0]
-    x, wg = np.polynomial.legendre.leggauss(n)
-    th, wt = 0.25 * np.pi * (x + 1), 0.25 * np.pi * wg
+    m = n // 4
+    counts = dict(zip(np.argsort(-np.diff(edges), kind="stable"), (n + 2 * m, n, n - m, n - m)))
     kap, wts = [], []
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
         if hi - lo <= 0:
             continue
+        x, wg = np.polynomial.legendre.leggauss(counts[i])
+        th, wt = 0.25 * np.pi * (x + 1), 0.25 * np.pi * wg
         kk = lo + (hi - lo) * np.sin(th) ** 2
         kap.append(kk)
         wts.append(2 * kk * (hi - lo) * np.sin(2 * th) * wt)

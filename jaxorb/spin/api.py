@@ -190,7 +190,7 @@ def conversion(U, r, alpha, lam, incident="z", to: str = "Sz", at="inf", *, dipo
         to: observable name, default ``"Sz"``.
         at: ``"inf"`` or a depth z >= 0 in 1/k_F.
         dipole: optional override of the injected dipole direction.
-        nodes: kappa nodes per segment (default grows with the depth).
+        nodes: mean kappa nodes per segment (default grows with the depth; 4 nodes times this in all).
 
     Returns:
         scalar array.

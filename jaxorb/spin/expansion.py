@@ -86,7 +86,7 @@ def expansion(U, r, alpha, lam, rho_in, names: tuple[str, ...], n: int = quadrat
         U, r, alpha, lam: scalar parameters (docs/theory.md §1 units).
         rho_in: (..., 6, 6) incident density matrices in the lab frame (Hermitian, trace 1).
         names: observables (static), from :data:`jaxorb.spin.operators.NAMES`.
-        n: kappa nodes per segment (static).
+        n: mean kappa nodes per segment (static; :func:`jaxorb.spin.quadrature.segment_nodes`).
     """
     kappa, weight = quadrature.kappa_rule(U, r, lam, n)
     resp = interface.solve(U, r, alpha, lam, kappa)
