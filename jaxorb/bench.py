@@ -221,11 +221,12 @@ def spin_grid_points(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 def spin_ratio(r, alpha, lam, nodes: int = SPIN_NODES):
     """J_Sz(inf) / J_Lz(0-) for |L_z> with unpolarised spin at U = :data:`SPIN_U` (a traceable
-    scalar function; the mirror-split fast path :func:`jaxorb.spin.fast.interface_currents`)."""
+    scalar function; the mirror-split fast path :func:`jaxorb.spin.fast.interface_rows`, which
+    computes only these two currents)."""
     from .spin import fast, incident_density
 
-    c = fast.interface_currents(SPIN_U, r, alpha, lam, incident_density("z"), ("Lz", "Sz"), nodes)
-    return c["inf"][1] / c["left"][0]
+    j = fast.interface_rows(SPIN_U, r, alpha, lam, incident_density("z"), (("inf", "Sz"), ("left", "Lz")), nodes)
+    return j[0] / j[1]
 
 
 def spin_functions(nodes: int = SPIN_NODES) -> tuple[Callable, Callable]:

@@ -339,9 +339,9 @@ def _interface_ratios(U, r, alpha, lam, n: int):
     from .spin import fast as spin_fast
     from .spin import incident_density
 
-    c = spin_fast.interface_currents(U, r, alpha, lam, incident_density("z"), ("Lz", "Sz"), n)
-    left = c["left"][0]
-    return jnp.stack([c["inf"][1] / left, c["right"][1] / left])
+    rows = (("inf", "Sz"), ("right", "Sz"), ("left", "Lz"))
+    j = spin_fast.interface_rows(U, r, alpha, lam, incident_density("z"), rows, n)
+    return j[:2] / j[2]
 
 
 @functools.partial(jax.jit, static_argnames=("n",))

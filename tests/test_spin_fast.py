@@ -124,3 +124,19 @@ def test_derivatives_where_a_band_touches_the_fermi_circle():
         step[i] += h
         np.testing.assert_allclose(jac[:, i], (np.asarray(_fast_vector(*step)) - base) / h, atol=1e-6, err_msg=str(i))
     assert np.all(np.isfinite(jac))
+
+
+def test_interface_rows_are_the_asked_entries_of_interface_currents():
+    """Only the asked currents are computed (one program per set of rows), equal to the full set's
+    entries, with the same derivatives; a kind other than right/left/inf is refused."""
+    point = (0.5, 0.5, 0.3, 0.1)
+    rows = (("inf", "Sz"), ("left", "Lz"), ("right", "Sz"), ("inf", "Lz"))
+    got = np.asarray(fast.interface_rows(*point, RHO_Z, rows, NODES))
+    full = currents(*point)
+    want = [full[kind][NAMES.index(name)] for kind, name in rows]
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-15)
+    jac = np.stack(jax.jacfwd(lambda *p: fast.interface_rows(*p, RHO_Z, rows, NODES), argnums=(0, 1, 2, 3))(*point), -1)
+    ref = _jac(point)  # rows of _fast_vector: J_Lz(inf), J_Sz(inf), J_Lz(0-), J_Sz(0+)
+    np.testing.assert_allclose(jac, ref[[1, 2, 3, 0]], rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="kind"):
+        fast.interface_rows(*point, RHO_Z, (("middle", "Sz"),), NODES)

@@ -223,7 +223,7 @@ def conversion_values(U, r, alpha, lam, rho, ndip, depth: float, target: str, n:
     """(numerator, denominator) of the conversion over flat parameter arrays (P,).
 
     In the far field and at the interface (``at_inf`` or ``depth == 0``) both come from the
-    closed-form fast path (:func:`jaxorb.spin.fast.interface_currents`, as for the ``conv_*``
+    closed-form fast path (:func:`jaxorb.spin.fast.interface_rows`, as for the ``conv_*``
     quantities); at a depth inside the right layer from :func:`conversion_parts`, in batches.
 
     Args:
@@ -231,12 +231,11 @@ def conversion_values(U, r, alpha, lam, rho, ndip, depth: float, target: str, n:
             dipole. depth: host float. target, n, at_inf: as for :func:`conversion_parts`.
     """
     if at_inf or depth == 0.0:
-        names = (target, *DIPOLE_NAMES)
-        where = "inf" if at_inf else "right"
+        rows = (("inf" if at_inf else "right", target), *(("left", d) for d in DIPOLE_NAMES))
 
         def parts(*x):
-            cur = spin_fast.interface_currents(*x, rho, names, n)
-            return cur[where][0], jnp.dot(cur["left"][1:], const(ndip))
+            cur = spin_fast.interface_rows(*x, rho, rows, n)
+            return cur[0], jnp.dot(cur[1:], const(ndip))
 
         return jax.vmap(parts)(U, r, alpha, lam)
     return _conversion_points(U, r, alpha, lam, const(rho), const(ndip), depth, target, n, at_inf)

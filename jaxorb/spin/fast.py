@@ -423,9 +423,19 @@ def _far_term_jvp(primals, tangents):
     return out, jnp.where(live | at, tw * after, 0.0) + w * jnp.where(live, tval, 0.0)
 
 
-def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key):
-    """Per-node integrands of J(0+), J(0-) (before the weights) and J(inf) (weighted) of each
-    name: a list of 3 len(names) real (K,) arrays, in the order right..., left..., inf..."""
+#: The three places a current is evaluated: z = 0+ (right), z = 0- (left) and z -> infinity.
+KINDS = ("right", "left", "inf")
+
+
+def _all_rows(n_names: int) -> tuple[tuple[str, int], ...]:
+    return tuple((kind, i) for kind in KINDS for i in range(n_names))
+
+
+def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key, rows=None):
+    """Per-node integrands of J(0+), J(0-) (before the weights) and J(inf) (weighted): one real
+    (K,) array per entry of ``rows`` ((kind, index into names), static; default every name at
+    every kind, in the order right..., left..., inf...). Rows not asked for are not computed."""
+    rows = _all_rows(len(names)) if rows is None else rows
     w, tcol, q, q_n, xsq = block_solution(U, r, alpha, lam, kappa)
     tables = _tables(names, rho_key)
     nb = range(3)
@@ -471,15 +481,18 @@ def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key):
     def parts(form, to, tc, tm):
         return tuple(form.re(t) + zero for t in (to, tc, tm))
 
-    right, left, inf = [], [], []
-    for inc, to, tc, tm in tables:
+    def right(inc, to, tc, tm):
         # J = (1/2) Re[psi^H {O, C} (-i psi') + (r/2) psi^H {O, M} psi], C = 1 + r L_z^2, M = kappa MHAT
         kin = _sum(_scale(f_right.re(to), 2.0), _scale(f_right.re(tc), r))
         mix = f_psi.re(tm)
         val = _sum(kin, mix * (0.5 * r) * kappa if not is_zero(mix) else 0.0)
-        right.append(0.5 * val + jnp.zeros_like(kappa))
+        return 0.5 * val + jnp.zeros_like(kappa)
+
+    def left(inc, to, tc, tm):
         rf = f_refl.re(to)
-        left.append(q_n * (inc - rf) if not is_zero(rf) else q_n * inc)
+        return q_n * (inc - rf) if not is_zero(rf) else q_n * inc
+
+    def inf(inc, to, tc, tm):
         acc = 0.0
         for a in nb:
             others = [b for b in nb if b != a]
@@ -488,38 +501,45 @@ def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key):
                 parts(f_own[a], to, tc, tm), jnp.stack([eq[a, b] for b in others]), xsq[a], xsq[jnp.array(others)],
             )  # fmt: skip
             acc = _sum(acc, term)
-        inf.append(0.5 * acc + jnp.zeros_like(kappa))
-    return right + left + inf
+        return 0.5 * acc + jnp.zeros_like(kappa)
+
+    integrand = {"right": right, "left": left, "inf": inf}
+    return [integrand[kind](*tables[i]) for kind, i in rows]
 
 
-def _raw(names, rho_key, n):
-    """f(U, r, alpha, lam) -> (3, len(names)) currents, no custom derivative (its pushforwards
+def _raw(names, rho_key, n, rows):
+    """f(U, r, alpha, lam) -> (len(rows),) currents, no custom derivative (its pushforwards
     follow the one-sided rules of the kappa rule, :func:`_partner` and :func:`_far_term`)."""
 
     def f(U, r, alpha, lam):
         kappa, weight = _fence(quadrature.kappa_rule(U, r, lam, n, directional=True))
-        vals = _per_node(U, r, alpha, lam, kappa, weight, names, rho_key)
-        m = 2 * len(names)
-        sums = node_sum([weight * v for v in vals[:m]] + vals[m:])
-        return jnp.stack(sums).reshape(3, len(names))
+        vals = _per_node(U, r, alpha, lam, kappa, weight, names, rho_key, rows)
+        # J(inf) comes weighted (its derivative rule needs the weights)
+        sums = node_sum([v if kind == "inf" else weight * v for (kind, _), v in zip(rows, vals)])
+        return jnp.stack(sums)
 
     return f
 
 
-def _core(names, rho_key, n):
-    """f(U, r, alpha, lam) -> (3, len(names)) currents with forward-mode derivatives.
+def _core(names, rho_key, n, rows):
+    """f(U, r, alpha, lam) -> (len(rows),) currents with forward-mode derivatives.
 
     Derivatives are forward-mode pushforwards of the same elementwise code (exact: those of the
     rule, moving nodes included); reverse mode through the unrolled solve compiled for minutes.
     The kappa rule, the per-point band values and the wavefunctions at z = 0 are fenced
     (:func:`_fence`) between the stages.
     """
-    return forward_jacobian(_raw(names, rho_key, n), nparams=4)
+    return forward_jacobian(_raw(names, rho_key, n, rows), nparams=4)
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled(names, rho_key, n):
-    return jax.jit(_core(names, rho_key, n))
+def _compiled(names, rho_key, n, rows):
+    return jax.jit(_core(names, rho_key, n, rows))
+
+
+def _rho_key(rho_in):
+    rho = np.asarray(rho_in, dtype=complex)
+    return (rho.shape, tuple(rho.ravel().tolist()))
 
 
 def interface_currents(U, r, alpha, lam, rho_in, names, n: int = quadrature.DEFAULT_NODES):
@@ -533,7 +553,33 @@ def interface_currents(U, r, alpha, lam, rho_in, names, n: int = quadrature.DEFA
     Returns:
         dict ``right``, ``left``, ``inf``: arrays (len(names),), public units (docs/theory.md §1).
     """
-    rho = np.asarray(rho_in, dtype=complex)
-    key = (rho.shape, tuple(rho.ravel().tolist()))
-    out = _compiled(tuple(names), key, int(n))(*(jnp.asarray(v, dtype=float) for v in (U, r, alpha, lam)))
+    names = tuple(names)
+    args = (jnp.asarray(v, dtype=float) for v in (U, r, alpha, lam))
+    out = _compiled(names, _rho_key(rho_in), int(n), _all_rows(len(names)))(*args).reshape(3, len(names))
     return {"right": out[0], "left": out[1], "inf": out[2]}
+
+
+def interface_rows(U, r, alpha, lam, rho_in, rows, n: int = quadrature.DEFAULT_NODES):
+    """The currents of :func:`interface_currents` named in ``rows``, and only those computed.
+
+    Args:
+        U, r, alpha, lam: scalars (traced values allowed; derivatives as for
+            :func:`interface_currents`).
+        rho_in: host constant (6, 6) incident density matrix.
+        rows: static sequence of (kind, name), kind one of :data:`KINDS` (J at z = 0+, z = 0-,
+            z -> infinity), name an observable of :data:`jaxorb.spin.operators.NAMES`; e.g.
+            (("inf", "Sz"), ("left", "Lz")) for J_Sz(inf) and J_Lz(0-).
+        n: mean kappa nodes per segment (static).
+
+    Returns:
+        (len(rows),) array, public units (docs/theory.md §1); equal to the matching entries of
+        :func:`interface_currents` to rounding.
+    """
+    rows = tuple((str(kind), str(name)) for kind, name in rows)
+    for kind, _ in rows:
+        if kind not in KINDS:
+            raise ValueError(f"rows: kind must be one of {KINDS}, got {kind!r}")
+    names = tuple(dict.fromkeys(name for _, name in rows))
+    index = tuple((kind, names.index(name)) for kind, name in rows)
+    args = (jnp.asarray(v, dtype=float) for v in (U, r, alpha, lam))
+    return _compiled(names, _rho_key(rho_in), int(n), index)(*args)
