@@ -295,7 +295,7 @@ def get(name: str, n: int | None = None, transparency: float = 2.0) -> Quantity:
     size for quantities at depth. The spinful quantities use the spinful rule
     (:func:`jaxorb.spin.quadrature.kappa_rule`: None is its default,
     :data:`jaxorb.spin.quadrature.DEFAULT_NODES` per segment, else ``n`` per segment): the
-    ``conv_*`` quantities through the fast path :func:`jaxorb.spin.fast.interface_currents`, the
+    ``conv_*`` quantities through the fast path :func:`jaxorb.spin.fast.interface_rows`, the
     spinful ``density_``/``current_``/``torque_`` ones through the depth expansion
     :func:`jaxorb.spin.api.profile_arrays` (:func:`jaxorb.spin.api.nodes_for_depth` gives the
     nodes a depth z needs; :func:`jaxorb.sweep` uses it for the deepest z).
@@ -393,8 +393,8 @@ def joint(names: tuple[str, ...], n: int | None = None, transparency: float = 2.
     with several, their values come from :func:`jaxorb.fast.packed_currents` (the currents of
     all injections packed together, fewer loop fusions) and their derivatives from one
     ``reduce_currents`` per injection. The spinful conversions (``conv_*``, ``conv0_*``, which
-    need lam) share one :func:`jaxorb.spin.fast.interface_currents` per injection j (the
-    currents of L_j and S_j at z = 0-, 0+ and infinity serve both ratios). The others are
+    need lam) share one :func:`jaxorb.spin.fast.interface_rows` per injection j (the
+    current J_Lj(0-) and the S_j currents at 0+ and infinity that the ratios divide). The others are
     evaluated by their :func:`get` functions (lam passed to the spinful ones). Same values as
     ``[get(name, n, transparency).fn(...) for name in names]`` (to ~1e-15).
 
@@ -499,17 +499,17 @@ def joint(names: tuple[str, ...], n: int | None = None, transparency: float = 2.
         interface_values = per_injection
 
     def conversions(U, r, alpha, lam) -> dict:
-        """The spinful conversions: one interface_currents per injection serves all of its names."""
+        """The spinful conversions: one interface_rows per injection serves all of its names,
+        computing J_Lj(0-) and only the spin currents they divide."""
         from .spin import fast as spin_fast
         from .spin import incident_density
 
         out = {}
         for j, own in spin_plan.items():
-            cur = spin_fast.interface_currents(
-                U, r, alpha, lam, incident_density(j), ("L" + j, "S" + j), _spin_nodes(n)
-            )
-            for name in own:
-                out[name] = cur["inf" if name.startswith("conv_") else "right"][1] / cur["left"][0]
+            rows = (("left", "L" + j), *(("inf" if name.startswith("conv_") else "right", "S" + j) for name in own))
+            cur = spin_fast.interface_rows(U, r, alpha, lam, incident_density(j), rows, _spin_nodes(n))
+            for k, name in enumerate(own):
+                out[name] = cur[k + 1] / cur[0]
         return out
 
     def other(name, U, r, alpha, z, lam):

@@ -171,7 +171,7 @@ def _points_per_device(platform: str) -> int:
 
 #: Name prefixes of the registry quantities that one shared fast-path solve per injection
 #: serves (:func:`jaxorb.quantities.joint`: the spinless interface quantities, and the spinful
-#: conversions with one :func:`jaxorb.spin.fast.interface_currents` per injection); the others
+#: conversions with one :func:`jaxorb.spin.fast.interface_rows` per injection); the others
 #: are evaluated one by one.
 _JOINT_PREFIXES = ("eta_", "ratio_", "delta_", "conv_", "conv0_")
 #: Name prefixes of the depth-resolved quantities (their kappa rule follows the deepest z).
