@@ -427,15 +427,11 @@ def _far_term_jvp(primals, tangents):
 KINDS = ("right", "left", "inf")
 
 
-def _all_rows(n_names: int) -> tuple[tuple[str, int], ...]:
-    return tuple((kind, i) for kind in KINDS for i in range(n_names))
-
-
-def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key, rows=None):
+def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key, rows):
     """Per-node integrands of J(0+), J(0-) (before the weights) and J(inf) (weighted): one real
-    (K,) array per entry of ``rows`` ((kind, index into names), static; default every name at
-    every kind, in the order right..., left..., inf...). Rows not asked for are not computed."""
-    rows = _all_rows(len(names)) if rows is None else rows
+    (K,) array per entry of ``rows`` ((kind, index into names), static). Rows not asked for are
+    not computed, nor the wavefunction parts only they read."""
+    need = {kind for kind, _ in rows}
     w, tcol, q, q_n, xsq = block_solution(U, r, alpha, lam, kappa)
     tables = _tables(names, rho_key)
     nb = range(3)
@@ -457,7 +453,7 @@ def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key, rows=None):
                 # fused loops may round the same expression differently
                 eq[a, b] = eq[b, a] = jnp.broadcast_to(xsq[a] == xsq[b], jnp.shape(kappa))
     group, own = [], []
-    for a in nb:
+    for a in nb if "inf" in need else ():
         g = [
             [
                 [_sum(x[a], _sum(*[_partner(x[b], eq[a, b], xsq[a], xsq[b]) for b in nb if b != a])) for x in row]
@@ -467,13 +463,17 @@ def _per_node(U, r, alpha, lam, kappa, weight, names, rho_key, rows=None):
         ]
         group.append(_entries(g))
         own.append(_entries([[[x[a] for x in row] for row in blk] for blk in part]))
+    # the fence keeps what it holds alive: only the parts the asked kinds read go in
+    if "right" not in need:
+        psi, dpsi = {}, {}
+    if "left" not in need:
+        refl = {}
     psi, dpsi, refl, group, own = _fence((psi, dpsi, refl, group, own))
     propagating = [jnp.imag(q[a]) == 0 for a in nb]
     f_right, f_psi, f_refl = _Forms(dpsi, psi), _Forms(psi, psi), _Forms(refl, refl)
-    f_inf = [_Forms(group[a], own[a]) for a in nb]
-    # a band's own pairs alone, read only by the derivative rule of _far_term (dead code in a
-    # forward pass)
-    f_own = [_Forms(own[a], own[a]) for a in nb]
+    f_inf = [_Forms(g, o) for g, o in zip(group, own)]
+    # a band's own pairs alone, read only by the derivative rule of _far_term
+    f_own = [_Forms(o, o) for o in own]
 
     zero = jnp.zeros_like(kappa)
     half_rk = 0.5 * r * kappa
@@ -554,8 +554,8 @@ def interface_currents(U, r, alpha, lam, rho_in, names, n: int = quadrature.DEFA
         dict ``right``, ``left``, ``inf``: arrays (len(names),), public units (docs/theory.md §1).
     """
     names = tuple(names)
-    args = (jnp.asarray(v, dtype=float) for v in (U, r, alpha, lam))
-    out = _compiled(names, _rho_key(rho_in), int(n), _all_rows(len(names)))(*args).reshape(3, len(names))
+    out = interface_rows(U, r, alpha, lam, rho_in, [(kind, nm) for kind in KINDS for nm in names], n)
+    out = out.reshape(3, len(names))
     return {"right": out[0], "left": out[1], "inf": out[2]}
 
 

@@ -19,17 +19,17 @@ from ..operators import const
 from . import bands
 
 #: Mean Gauss-Legendre nodes per kappa segment of the default rule (4 * DEFAULT_NODES in all).
-#: Measured against 256 per segment (plain split) for J_Sz(inf)/J_Lz(0-) and J_Sz(0+)/J_Lz(0-)
-#: (|L_z> injection) on about 2700 random points, U in {-10, -1, 0, 0.5, 0.9}, r in [0.01, 30]
+#: Measured against 256 per segment for J_Sz(inf)/J_Lz(0-) and J_Sz(0+)/J_Lz(0-) (|L_z>
+#: injection) on about 2700 random points, U in {-10, -1, 0, 0.5, 0.9}, r in [0.01, 30]
 #: (log-uniform), |alpha| <= 3, |lam| <= 2: at most 1.1e-10 (99% of the points below 7e-15);
-#: with 32 1.3e-8 for 99% of the points and 8e-6 at worst (r = 29, lam = 1.3).
+#: with 32, 2.3e-9 for 99% of the points and 2.9e-6 at worst (r = 29, lam = 1.3).
 DEFAULT_NODES = 64
 
 
 def segment_nodes(n: int) -> tuple[int, int, int, int]:
     """Nodes of the four segments, longest first: (n + 2m, n, n - m, n - m) with m = n // 4.
 
-    4 n in all. Against n on every segment, on 256 x 256 (r, lam) points at U = 0.5,
+    4 n in all. Against n on every segment, on 64 x 64 (r, lam) points at U = 0.5,
     alpha = 0.3, r in [0.05, 10], lam in [-0.2, 0.4] with n = 24, the largest error of
     J_Sz(inf)/J_Lz(0-) and J_Sz(0+)/J_Lz(0-) falls from 3.2e-7 to 2.0e-8; on the broad domain of
     :data:`DEFAULT_NODES` with n = 64, from 9.8e-8 to 1.1e-10 (docs/performance.md).
